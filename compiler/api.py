@@ -1,0 +1,183 @@
+"""The Python API: compile an expression to files, in one call.
+
+>>> from actc import compile
+>>> result = compile("sigmoid(x)", bits=8, target="c")
+>>> sorted(result.files)
+['sigmoid.h', 'sigmoid.json']
+>>> result.manifest["output"]["text"]
+'u8.8'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import FitError, TargetError
+from .evaluate import evaluate
+from .formats import NumberFormat
+from .frontend import parse
+from .ir import Design
+from .manifest import SCHEMA, dumps
+from .metrics import measure
+from .passes import METHODS
+from .spec import Spec, make_spec
+
+__all__ = ["Result", "compile", "build"]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A compiled design: its spec, IR, error, and the rendered files (not yet written)."""
+
+    spec: Spec
+    design: Design
+    method: str
+    parameters: dict
+    error: dict
+    files: dict[str, str]
+    manifest: dict
+
+    def write(self, directory: str | Path = ".") -> list[Path]:
+        """Write every file atomically into directory; the manifest goes last."""
+        from .fileio import write_files
+
+        return write_files(directory, self.files)
+
+
+def _format(value, what: str) -> NumberFormat | None:
+    if value is None or isinstance(value, NumberFormat):
+        return value
+    return NumberFormat.parse(str(value), what)
+
+
+def _targets(target: str | list[str]) -> list[str]:
+    from actc.targets import TARGETS
+
+    names = [target] if isinstance(target, str) else list(target)
+    out: list[str] = []
+    for t in names:
+        if t == "all":
+            out += [k for k in TARGETS if k not in out]
+        elif t in TARGETS:
+            out += [t] if t not in out else []
+        else:
+            raise TargetError(f"unknown target {t!r}: choose from {', '.join([*TARGETS, 'all'])}")
+    return out
+
+
+def build(
+    expression: str,
+    *,
+    method: str = "table",
+    in_format=None,
+    out_format=None,
+    bits: int | None = None,
+    in_bits: int | None = None,
+    out_bits: int | None = None,
+    domain: tuple[float, float] | None = None,
+    name: str | None = None,
+    registered: bool = False,
+    **options,
+) -> tuple[Spec, Design, object]:
+    """Front end, spec and method: the design without any target."""
+    from actc.targets.base import check_name, default_name
+
+    if method not in METHODS:
+        raise FitError(f"unknown method {method!r}: choose from {', '.join(METHODS)}")
+    pass_ = METHODS[method].from_options(**{k: v for k, v in options.items() if v is not None})
+    expr = parse(expression)
+    design_name = check_name(name if name is not None else default_name(expr.name))
+    spec = make_spec(
+        expr,
+        in_format=_format(in_format, "input format"),
+        out_format=_format(out_format, "output format"),
+        bits=bits,
+        in_bits=in_bits,
+        out_bits=out_bits,
+        domain=domain,
+    )
+    core = pass_.run(spec)
+    design = Design(design_name, spec.in_format, spec.out_format, core, registered=registered)
+    return spec, design, pass_
+
+
+def compile(  # noqa: A001 - the natural name for a compiler's entry point
+    expression: str,
+    *,
+    target: str | list[str] = "all",
+    method: str = "table",
+    in_format=None,
+    out_format=None,
+    bits: int | None = None,
+    in_bits: int | None = None,
+    out_bits: int | None = None,
+    domain: tuple[float, float] | None = None,
+    name: str | None = None,
+    registered: bool = False,
+    **options,
+) -> Result:
+    """Compile an activation expression for one or more targets.
+
+    ``in_format``/``out_format`` take ``NumberFormat`` or text (``"s8.4"``); ``bits``,
+    ``in_bits``, ``out_bits`` and ``domain`` pick formats by the documented rule instead.
+    Method options (``entries=256``, ``interpolate=True``, ...) go in ``options``.
+    Nothing is written until ``Result.write``.
+    """
+    from actc.targets import TARGETS, EmitInfo
+
+    target_names = _targets(target)
+    spec, design, pass_ = build(
+        expression, method=method, in_format=in_format, out_format=out_format, bits=bits,
+        in_bits=in_bits, out_bits=out_bits, domain=domain, name=name, registered=registered,
+        **options,
+    )
+    for t in target_names:
+        TARGETS[t].check(design)
+    outputs = evaluate(design, spec.codes)
+    error = measure(design, spec, outputs)
+    info = EmitInfo(
+        expression=spec.expression.text,
+        canonical=spec.expression.canonical,
+        method=method,
+        error=error,
+        version=__version__,
+        codes=spec.codes,
+        outputs=outputs,
+    )
+    files: dict[str, str] = {}
+    for t in target_names:
+        files.update(TARGETS[t].emit(design, info))
+    parameters = _parameters(pass_, design)
+    manifest_name = f"{design.name}.json"
+    manifest = {
+        "schema": SCHEMA,
+        "actc_version": __version__,
+        "name": design.name,
+        "expression": spec.expression.text,
+        "canonical": spec.expression.canonical,
+        "method": method,
+        "parameters": parameters,
+        "input": design.in_format.to_json(),
+        "output": design.out_format.to_json(),
+        "domain": [design.in_format.lo, design.in_format.hi],
+        "requested_domain": list(spec.domain) if spec.domain else None,
+        "registered": registered,
+        "targets": target_names,
+        "files": [*files, manifest_name],
+        "memory_bits": design.memory_bits,
+        "error": error,
+        "design": design.to_json(),
+    }
+    files[manifest_name] = dumps(manifest)
+    return Result(spec, design, method, parameters, error, files, manifest)
+
+
+def _parameters(pass_, design: Design) -> dict:
+    """The method's options, as resolved (defaults filled in from the built core)."""
+    params = dict(pass_.parameters())
+    params.update(design.core.parameters())
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}

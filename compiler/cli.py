@@ -1,0 +1,153 @@
+"""Command line: parse arguments, call the API, map ActcError to exit code 2.
+
+Kept free of heavy imports: ``actc --help`` loads only argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import ActcError
+
+__all__ = ["main"]
+
+
+def _domain(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI (e.g. -8,8), got {text!r}") from None
+    return lo, hi
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other actc error."""
+
+    def error(self, message: str):
+        self.exit(2, f"actc: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="actc",
+        description="Activation-approximation compiler: an expression in, a Verilog module, "
+        "a C header and a Python reference model out, bit-exact with each other.",
+        epilog="Example: actc compile \"gelu(x)\" --target verilog --bits 8 -o out/",
+    )
+    p.add_argument("--version", action="version", version=f"actc {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("compile", help="compile an expression to hardware/firmware files",
+                       description="Compile an activation expression in x.")
+    c.add_argument("expression", help='e.g. "gelu(x)", "x*sigmoid(1.702*x)"')
+    c.add_argument("--target", "-t", default="all",
+                   help="verilog, c, python or all (default: all)")
+    c.add_argument("--method", "-m", default="table", help="table or uniform (default: table)")
+    c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
+    c.add_argument("--in-bits", type=int, help="input width")
+    c.add_argument("--out-bits", type=int, help="output width")
+    c.add_argument("--in", dest="in_format", metavar="FMT",
+                   help="input format: s8.4, u8.8, or s8:SCALE:ZERO_POINT")
+    c.add_argument("--out", dest="out_format", metavar="FMT", help="output format")
+    c.add_argument("--domain", type=_domain, metavar="LO,HI",
+                   help="input range to cover when formats are picked from widths")
+    c.add_argument("--name", help="module/function name (default: the function's name)")
+    c.add_argument("--registered", action="store_true",
+                   help="Verilog: add a clock and an output register (1 cycle latency)")
+    c.add_argument("-o", "--output", default=".", metavar="DIR",
+                   help="output directory (default: .)")
+    g = c.add_argument_group("method options")
+    g.add_argument("--entries", type=int, help="uniform: table entries (power of two)")
+    g.add_argument("--interpolate", action="store_true", default=None,
+                   help="uniform: store a slope per entry and interpolate the low bits")
+
+    v = sub.add_parser("verify", help="check every emitted file against the evaluator",
+                       description="Compile/simulate/import what a manifest lists and "
+                       "compare with the integer evaluator on every input code.")
+    v.add_argument("manifest", help="the <name>.json written by compile")
+
+    sub.add_parser("list", help="list the named functions, methods and targets")
+    return p
+
+
+_METHOD_OPTIONS = ("entries", "interpolate")
+
+
+def _compile(args) -> int:
+    from .api import compile as compile_
+
+    options = {k: getattr(args, k) for k in _METHOD_OPTIONS if getattr(args, k) is not None}
+    result = compile_(
+        args.expression,
+        target=args.target,
+        method=args.method,
+        in_format=args.in_format,
+        out_format=args.out_format,
+        bits=args.bits,
+        in_bits=args.in_bits,
+        out_bits=args.out_bits,
+        domain=args.domain,
+        name=args.name,
+        registered=args.registered,
+        **options,
+    )
+    paths = result.write(args.output)
+    e = result.error
+    d = result.design
+    print(f"{d.name}: {result.method}, {d.in_format.text} -> {d.out_format.text}, "
+          f"{d.memory_bits} ROM bits; error max {e['max_lsb']:.3g} LSB "
+          f"({e['max_abs']:.3g}), mean {e['mean_lsb']:.3g} LSB")
+    for path in paths:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _verify(args) -> int:
+    from .verify import verify
+
+    report = verify(args.manifest)
+    print(report.table())
+    return 0 if report.ok else 1
+
+
+def _list(args) -> int:
+    from actc.functions import FUNCTIONS
+
+    print("functions:")
+    width = max(len(f.signature()) for f in FUNCTIONS.values())
+    for f in FUNCTIONS.values():
+        print(f"  {f.signature():<{width}}  {f.description}")
+    print("constants: pi, e; operators: + - * / ^ ** and parentheses")
+    from .passes import METHODS
+
+    print("methods: " + ", ".join(METHODS))
+    from actc.targets import TARGETS
+
+    print("targets: " + ", ".join([*TARGETS, "all"]))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handler = {"compile": _compile, "verify": _verify, "list": _list}[args.command]
+    try:
+        return handler(args)
+    except ActcError as exc:
+        print(f"actc: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("actc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

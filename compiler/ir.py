@@ -1,0 +1,216 @@
+"""The resolved, target-neutral IR.
+
+A ``Design`` maps an input code to an output code. Its datapath, which every target
+reproduces and ``evaluate.evaluate`` defines:
+
+1. core input: ``v = code - in_format.code_min`` (an unsigned offset; for signed inputs this
+   is the code with its sign bit flipped);
+2. the core computes an integer ``y`` from ``v`` (one of the core kinds below);
+3. ``y`` saturates to the output code range.
+
+Cores hold integers only: tables, breakpoints, shifts. No floats, no sympy.
+
+``SegmentCore`` (methods table, uniform, and later geba/optimal): segment ``i`` of ``v`` is
+found either by uniform addressing, ``i = min(v >> index_shift, len(values) - 1)`` with
+segment start ``X[i] = i << index_shift``, or by a P_LUT-guided search in the sorted
+breakpoints (``X = breakpoints``): ``i = p_lut[v >> p_shift]``, then ``search_steps`` times
+``if i + 1 < len(X) and X[i + 1] <= v: i += 1``. Then, with F = ``slope_frac`` and
+Fy = ``value_frac``::
+
+    acc = (values[i] << (F - Fy)) + slopes[i] * (v - X[i])      (slopes present)
+    acc = values[i], F = Fy                                     (no slopes)
+    y   = (acc + 2^(F-1)) >> F   (arithmetic shift: round half up; y = acc when F = 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from .formats import NumberFormat
+
+__all__ = ["CORES", "Design", "SegmentCore", "signed_width", "unsigned_width", "width_of"]
+
+
+def unsigned_width(hi: int) -> int:
+    """Bits to hold 0..hi (at least 1)."""
+    return max(1, int(hi).bit_length())
+
+
+def signed_width(lo: int, hi: int) -> int:
+    """Bits of a two's-complement signal holding lo..hi."""
+    w = 1
+    while not (-(1 << (w - 1)) <= lo and hi <= (1 << (w - 1)) - 1):
+        w += 1
+    return w
+
+
+def width_of(values) -> tuple[int, bool]:
+    """(bits, signed) of the narrowest signal holding every value."""
+    lo, hi = min(values), max(values)
+    if lo >= 0:
+        return unsigned_width(hi), False
+    return signed_width(lo, hi), True
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(f"invalid IR: {what}")
+
+
+class _Json:
+    """Round-trip frozen dataclasses of ints and tuples through JSON."""
+
+    kind: ClassVar[str]
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict):
+        kw = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            v = obj[f.name]
+            kw[f.name] = tuple(int(a) for a in v) if isinstance(v, list) else v
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class SegmentCore(_Json):
+    """Piecewise-constant or piecewise-linear tables: see the module docstring."""
+
+    kind: ClassVar[str] = "segments"
+
+    in_bits: int  # width of the core input v
+    values: tuple[int, ...]  # Y_LUT, value_frac fractional bits
+    value_frac: int = 0
+    slopes: tuple[int, ...] | None = None  # DY_LUT, slope_frac fractional bits
+    slope_frac: int = 0
+    index_shift: int = 0  # uniform addressing (when breakpoints is None)
+    breakpoints: tuple[int, ...] | None = None  # X_LUT: segment starts, ascending, X[0] = 0
+    p_lut: tuple[int, ...] | None = None
+    p_shift: int = 0
+    search_steps: int = 0
+
+    def __post_init__(self):
+        n = len(self.values)
+        _require(n >= 1, "a segment core needs values")
+        _require(1 <= self.in_bits <= 32, "core input width out of range")
+        if self.slopes is not None:
+            _require(len(self.slopes) == n, "one slope per segment")
+            _require(self.slope_frac >= self.value_frac >= 0, "slope_frac >= value_frac >= 0")
+        if self.breakpoints is None:
+            _require(0 <= self.index_shift <= self.in_bits, "index shift out of range")
+        else:
+            bp = self.breakpoints
+            _require(len(bp) == n and bp[0] == 0, "breakpoints: one per segment, first 0")
+            _require(all(a < b for a, b in zip(bp, bp[1:])), "breakpoints must ascend")
+            _require(
+                self.p_lut is not None and len(self.p_lut) == 1 << (self.in_bits - self.p_shift),
+                "P_LUT size must be 2^(in_bits - p_shift)",
+            )
+
+    # --- derived facts targets format (no fitting here) -----------------------------------
+    @property
+    def segments(self) -> int:
+        return len(self.values)
+
+    @property
+    def uniform(self) -> bool:
+        return self.breakpoints is None
+
+    @property
+    def frac(self) -> int:
+        """Fractional bits of the accumulator (the final shift)."""
+        return self.slope_frac if self.slopes is not None else self.value_frac
+
+    @property
+    def index_bits(self) -> int:
+        return unsigned_width(self.segments - 1)
+
+    def starts(self) -> tuple[int, ...]:
+        if self.breakpoints is not None:
+            return self.breakpoints
+        return tuple(i << self.index_shift for i in range(self.segments))
+
+    def ends(self) -> tuple[int, ...]:
+        """Last core input of each segment (the last one runs to the top of v)."""
+        s = self.starts()
+        top = (1 << self.in_bits) - 1
+        return tuple(b - 1 for b in s[1:]) + (top,)
+
+    def offset_bits(self) -> int:
+        """Width of v - X[i] (unsigned)."""
+        return unsigned_width(max(e - s for s, e in zip(self.starts(), self.ends())))
+
+    def acc_range(self) -> tuple[int, int]:
+        lo = hi = 0
+        up = self.frac - self.value_frac
+        for k, (s, e) in enumerate(zip(self.starts(), self.ends())):
+            base = self.values[k] << up
+            ends = [base]
+            if self.slopes is not None:
+                ends.append(base + self.slopes[k] * (e - s))
+            lo, hi = min(lo, *ends), max(hi, *ends)
+        rnd = (1 << (self.frac - 1)) if self.frac > 0 else 0
+        return lo, hi + rnd
+
+    def memory_bits(self) -> int:
+        bits = self.segments * width_of(self.values)[0]
+        if self.slopes is not None:
+            bits += self.segments * width_of(self.slopes)[0]
+        if self.breakpoints is not None:
+            bits += self.segments * unsigned_width(max(self.breakpoints))
+            bits += len(self.p_lut) * self.index_bits
+        return bits
+
+    def parameters(self) -> dict:
+        return {"segments": self.segments}
+
+    def summary(self) -> str:
+        kind = "interpolated" if self.slopes is not None else "constant"
+        addr = "uniform top-bit addressing" if self.uniform else "P_LUT-guided search"
+        return f"{self.segments} {kind} segments, {addr}"
+
+
+CORES: dict[str, type] = {c.kind: c for c in (SegmentCore,)}
+
+
+@dataclass(frozen=True)
+class Design:
+    """A complete unit: formats, core, name. What every target emits."""
+
+    name: str
+    in_format: NumberFormat
+    out_format: NumberFormat
+    core: Any  # one of CORES
+    registered: bool = False
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def memory_bits(self) -> int:
+        return self.core.memory_bits()
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "input": self.in_format.to_json(),
+            "output": self.out_format.to_json(),
+            "registered": self.registered,
+            "core": self.core.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Design:
+        core = obj["core"]
+        return cls(
+            name=str(obj["name"]),
+            in_format=NumberFormat.from_json(obj["input"]),
+            out_format=NumberFormat.from_json(obj["output"]),
+            core=CORES[core["kind"]].from_json(core),
+            registered=bool(obj.get("registered", False)),
+        )

@@ -1,0 +1,11 @@
+"""Methods: one module per method, one registry keyed by the CLI name."""
+
+from __future__ import annotations
+
+from .base import Pass
+from .table import TablePass
+from .uniform import UniformPass
+
+__all__ = ["METHODS", "Pass"]
+
+METHODS: dict[str, type[Pass]] = {p.name: p for p in (TablePass, UniformPass)}

@@ -1,0 +1,161 @@
+"""Shared fitting: best constants and best lines per segment, in the integer domain.
+
+Segments are given by their start core inputs; points are (v, t) with t the unrounded target
+in output codes. A line is fitted minimax (Chebyshev) in floating point, then its integer
+slope and value are chosen by exact search around it, measuring the datapath's real rounded
+output, so the stored integers are the best ones, not the rounded best reals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Padded", "pad_segments", "fit_constants", "fit_lines", "minimax_lines"]
+
+_GOLDEN = (np.sqrt(5.0) - 1) / 2
+
+
+@dataclass(frozen=True)
+class Padded:
+    """Points grouped by segment into an (S, L) matrix; ``mask`` marks real points."""
+
+    d: np.ndarray  # offset v - start (float64), 0 where masked
+    t: np.ndarray  # target, 0 where masked
+    mask: np.ndarray
+    count: np.ndarray  # points per segment
+
+    def spread(self, rows: np.ndarray) -> np.ndarray:
+        """Broadcast a per-segment value over the matrix."""
+        return rows[:, None]
+
+
+def pad_segments(v: np.ndarray, t: np.ndarray, starts: np.ndarray) -> Padded:
+    first = np.searchsorted(v, starts, side="left")
+    last = np.append(first[1:], len(v))
+    count = last - first
+    L = max(1, int(count.max()))
+    j = np.arange(L)
+    pos = first[:, None] + j[None, :]
+    mask = j[None, :] < count[:, None]
+    pos = np.where(mask, pos, 0)
+    d = np.where(mask, (v[pos] - starts[:, None]).astype(np.float64), 0.0)
+    tt = np.where(mask, t[pos], 0.0)
+    return Padded(d, tt, mask, count)
+
+
+def _masked_max(a, mask):
+    return np.where(mask, a, -np.inf).max(axis=1)
+
+
+def _masked_min(a, mask):
+    return np.where(mask, a, np.inf).min(axis=1)
+
+
+def fit_constants(p: Padded, lo: int, hi: int) -> np.ndarray:
+    """Integer constant per segment minimising the max error: the nearest integer to the
+    midrange, within [lo, hi]. Empty segments copy their left neighbour."""
+    mid = (_masked_max(p.t, p.mask) + _masked_min(p.t, p.mask)) / 2
+    mid = _fill_empty(mid, p.count)
+    return np.clip(np.floor(mid + 0.5), lo, hi).astype(np.int64)
+
+
+def _fill_empty(x: np.ndarray, count: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    for k in range(len(x)):
+        if count[k] == 0:
+            x[k] = x[k - 1] if k > 0 else 0.0
+    if count[0] == 0 and len(x) > 1:
+        nz = np.flatnonzero(count)
+        x[: nz[0]] = x[nz[0]] if nz.size else 0.0
+    return x
+
+
+def minimax_lines(p: Padded, objective: str = "max") -> tuple[np.ndarray, np.ndarray]:
+    """Real (a, b) per segment for t ~ a + b*d. ``max``: Chebyshev line, by golden-section
+    search on the slope (the spread of the residuals is convex in the slope); ``mse``:
+    least squares."""
+    m = p.mask
+    n = np.maximum(p.count, 1)
+    if objective == "mse":
+        sd = (p.d * m).sum(1)
+        st = (p.t * m).sum(1)
+        sdd = (p.d * p.d * m).sum(1)
+        sdt = (p.d * p.t * m).sum(1)
+        den = n * sdd - sd * sd
+        b = np.where(den > 0, (n * sdt - sd * st) / np.where(den > 0, den, 1), 0.0)
+        a = (st - b * sd) / n
+        return _fill_empty(a, p.count), _fill_empty(b, p.count)
+    # bracket: the optimal slope lies between the extreme slopes of consecutive points
+    dd = np.diff(p.d, axis=1)
+    dt = np.diff(p.t, axis=1)
+    mm = m[:, 1:] & m[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(mm & (dd != 0), dt / np.where(dd != 0, dd, 1), np.nan)
+    has = mm.any(axis=1)
+    lo = np.where(has, np.nanmin(np.where(mm, s, np.inf), axis=1), 0.0)
+    hi = np.where(has, np.nanmax(np.where(mm, s, -np.inf), axis=1), 0.0)
+
+    def spread(b):
+        r = p.t - b[:, None] * p.d
+        return _masked_max(r, m) - _masked_min(r, m)
+
+    x1 = hi - _GOLDEN * (hi - lo)
+    x2 = lo + _GOLDEN * (hi - lo)
+    f1, f2 = spread(x1), spread(x2)
+    for _ in range(90):
+        left = f1 <= f2
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        x2n = np.where(left, x1, lo + _GOLDEN * (hi - lo))
+        x1n = np.where(left, hi - _GOLDEN * (hi - lo), x2)
+        x1, x2 = x1n, x2n
+        f1, f2 = spread(x1), spread(x2)
+    b = (lo + hi) / 2
+    r = p.t - b[:, None] * p.d
+    a = (_masked_max(r, m) + _masked_min(r, m)) / 2
+    return _fill_empty(a, p.count), _fill_empty(b, p.count)
+
+
+def _outputs(Y, DY, d, F, Fy):
+    acc = (Y[:, None] << (F - Fy)) + DY[:, None] * d
+    return (acc + (1 << (F - 1))) >> F if F > 0 else acc
+
+
+def fit_lines(
+    p: Padded, slope_frac: int, value_frac: int, objective: str = "max"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer (values, slopes) per segment for the datapath
+    ``y = ((Y << (F - Fy)) + DY*d + 2^(F-1)) >> F``, best for the objective on the real
+    rounded outputs: an exact search of nearby integers around the real optimum."""
+    F, Fy = slope_frac, value_frac
+    a, b = minimax_lines(p, objective)
+    di = p.d.astype(np.int64)
+    m = p.mask
+    best_err = np.full(len(a), np.inf)
+    best_Y = np.zeros(len(a), dtype=np.int64)
+    best_DY = np.zeros(len(a), dtype=np.int64)
+    base_dy = np.floor(b * 2.0**F + 0.5).astype(np.int64)
+    for ddy in (0, -1, 1):
+        DY = base_dy + ddy
+        # best real offset for this slope, then nearby integers
+        r = p.t - DY[:, None] * p.d / 2.0**F
+        if objective == "mse":
+            centre = (r * m).sum(1) / np.maximum(p.count, 1)
+        else:
+            centre = (_masked_max(r, m) + _masked_min(r, m)) / 2
+        centre = _fill_empty(centre, p.count)
+        y0 = np.floor(centre * 2.0**Fy).astype(np.int64)
+        for dy0 in (-1, 0, 1, 2):
+            Y = y0 + dy0
+            e = _outputs(Y, DY, di, F, Fy) - p.t
+            if objective == "mse":
+                err = (np.where(m, e * e, 0.0)).sum(1)
+            else:
+                err = np.where(m, np.abs(e), 0.0).max(1)
+            better = err < best_err
+            best_err = np.where(better, err, best_err)
+            best_Y = np.where(better, Y, best_Y)
+            best_DY = np.where(better, DY, best_DY)
+    return best_Y, best_DY

