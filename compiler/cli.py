@@ -132,9 +132,27 @@ def _list(args) -> int:
     return 0
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """argparse takes "--domain -8,8" for two options; pass it as "--domain=-8,8"."""
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a == "--domain":
+            nxt = next(it, None)
+            if nxt is not None and nxt.startswith("-"):
+                out.append(f"--domain={nxt}")
+                continue
+            out.append(a)
+            if nxt is not None:
+                out.append(nxt)
+            continue
+        out.append(a)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return 2

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,8 +32,34 @@ def _shex(value: int, width: int) -> str:
     return hex_pattern(value, width).replace("'h", "'sh")
 
 
-def _case_rows(values, iw: int, width: int, fn: str) -> list[str]:
-    return [f"{iw}'d{k}: {fn} = {hex_pattern(int(v), width)};" for k, v in enumerate(values)]
+@dataclass(frozen=True)
+class RomTable:
+    """A table laid out for the rom() macro: case labels grouped 256 to a nested case."""
+
+    count: int
+    width: int
+    index_bits: int
+    low_bits: int
+    groups: list  # [(high label, [(low label, value literal), ...]), ...]
+
+    @property
+    def zero(self) -> str:
+        return hex_pattern(0, self.width)
+
+
+def rom_table(values, width: int, index_bits: int) -> RomTable:
+    vals = [hex_pattern(int(v), width) for v in values]
+    if index_bits <= 8:
+        entries = [(f"{index_bits}'d{k}", v) for k, v in enumerate(vals)]
+        return RomTable(len(vals), width, index_bits, index_bits, [("", entries)])
+    low = 8
+    high_bits = index_bits - low
+    groups = []
+    for h in range(0, len(vals), 1 << low):
+        chunk = vals[h : h + (1 << low)]
+        groups.append((f"{high_bits}'d{h >> low}",
+                       [(f"{low}'d{k}", v) for k, v in enumerate(chunk)]))
+    return RomTable(len(vals), width, index_bits, low, groups)
 
 
 def _segments_view(core: SegmentCore) -> dict:
@@ -57,8 +84,8 @@ def _segments_view(core: SegmentCore) -> dict:
         plo = min(0, *(s * ((1 << ow) - 1) for s in core.slopes))
         phi = max(0, *(s * ((1 << ow) - 1) for s in core.slopes))
         lo, hi = min(lo, plo), max(hi, phi)
-        ctx.update(dw=dw, ds=ds, ow=ow, dy_rows=_case_rows(core.slopes, ctx["iw"], dw, "dy_lut"))
-    ctx["y_rows"] = _case_rows(core.values, ctx["iw"], yw, "y_lut")
+        ctx.update(dw=dw, ds=ds, ow=ow, dy_table=rom_table(core.slopes, dw, ctx["iw"]))
+    ctx["y_table"] = rom_table(core.values, yw, ctx["iw"])
     ctx["core_range"] = (lo, hi)
     return ctx
 

@@ -1,0 +1,33 @@
+"""Every registry is keyed by its objects' CLI names."""
+
+from actc.functions import FUNCTIONS
+from actc.ir import CORES
+from actc.passes import METHODS
+from actc.targets import TARGETS
+
+
+def test_methods_keyed_by_name():
+    assert METHODS and all(key == cls.name for key, cls in METHODS.items())
+
+
+def test_targets_keyed_by_name():
+    assert TARGETS and all(key == t.name for key, t in TARGETS.items())
+
+
+def test_functions_keyed_by_name():
+    assert len(FUNCTIONS) >= 20 and all(key == f.name for key, f in FUNCTIONS.items())
+
+
+def test_cores_keyed_by_kind():
+    assert CORES and all(key == c.kind for key, c in CORES.items())
+
+
+def test_pass_module_and_class_names_match():
+    for key, cls in METHODS.items():
+        assert cls.__module__ == f"actc.passes.{key}"
+        assert cls.__name__ == key.capitalize() + "Pass"
+
+
+def test_target_module_names_match():
+    for key, t in TARGETS.items():
+        assert type(t).__module__ == f"actc.targets.{key}"
