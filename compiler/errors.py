@@ -48,7 +48,7 @@ class ParseError(ActcError):
 
 
 class SemanticError(ActcError):
-    """The expression parses but means nothing we can build (unknown name, bad arity, not finite)."""
+    """The expression parses but cannot be built: unknown name, bad arity, not finite."""
 
 
 class FormatError(ActcError):

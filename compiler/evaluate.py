@@ -3,7 +3,8 @@
 >>> import numpy as np
 >>> from actc.ir import Design, SegmentCore
 >>> from actc.formats import NumberFormat
->>> d = Design("t", NumberFormat.parse("u2"), NumberFormat.parse("u2"), SegmentCore(2, (0, 1, 3, 2)))
+>>> u2 = NumberFormat.parse("u2")
+>>> d = Design("t", u2, u2, SegmentCore(2, (0, 1, 3, 2)))
 >>> evaluate(d, np.arange(4)).tolist()
 [0, 1, 3, 2]
 """

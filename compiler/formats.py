@@ -134,7 +134,9 @@ class NumberFormat:
             try:
                 scale = Fraction(m.group(3))
             except (ValueError, ZeroDivisionError):
-                raise FormatError(f"{what} {text!r}: scale {m.group(3)!r} is not a number") from None
+                raise FormatError(
+                    f"{what} {text!r}: scale {m.group(3)!r} is not a number"
+                ) from None
             if scale <= 0:
                 raise FormatError(f"{what} {text!r}: scale must be positive")
             return cls(bits, m.group(1) == "s", float(scale), int(m.group(4)))

@@ -155,7 +155,8 @@ def test_verify_missing_listed_file(tmp_path):
     assert main(["compile", "tanh(x)", "--bits", "6", "--target", "c", "-o", str(tmp_path)]) == 0
     (tmp_path / "tanh_act.h").unlink()
     code, _, err = run("verify", str(tmp_path / "tanh_act.json"))
-    assert code == 2 and err == "actc: error: files listed in the manifest are missing: tanh_act.h\n"
+    assert code == 2
+    assert err == "actc: error: files listed in the manifest are missing: tanh_act.h\n"
 
 
 def test_list_shows_every_function():

@@ -30,7 +30,10 @@ def line_fracs(seg_len: int, max_slope: float, max_value: float) -> tuple[int, i
     """(slope_frac, value_frac) for interpolated segments of up to seg_len codes: slope
     rounding then costs at most 1/16 LSB, and the accumulator stays within 60 bits."""
     F = max(VALUE_FRAC, int(seg_len - 1).bit_length() + 3)
-    while F > VALUE_FRAC and (abs(max_slope) * 2.0**F + 2) * seg_len + abs(max_value) * 2.0**F > 2.0**60:
+    def acc_bound(f: int) -> float:
+        return (abs(max_slope) * 2.0**f + 2) * seg_len + abs(max_value) * 2.0**f
+
+    while F > VALUE_FRAC and acc_bound(F) > 2.0**60:
         F -= 1
     return F, VALUE_FRAC
 
