@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
+from .domain import fit_domain
 from .errors import FitError, TargetError
 from .evaluate import evaluate
 from .formats import NumberFormat
@@ -23,6 +26,7 @@ from .manifest import SCHEMA, dumps
 from .metrics import measure
 from .passes import METHODS
 from .spec import Spec, make_spec
+from .symmetry import find_symmetry, plan_fold
 
 __all__ = ["Result", "compile", "build"]
 
@@ -98,9 +102,47 @@ def build(
         out_bits=out_bits,
         domain=domain,
     )
-    core = pass_.run(spec)
-    design = Design(design_name, spec.in_format, spec.out_format, core, registered=registered)
+    core, fold, note = _run_pass(pass_, spec)
+    design = Design(design_name, spec.in_format, spec.out_format, core, registered=registered,
+                    fold=fold, meta={"symmetry": note})
     return spec, design, pass_
+
+
+def _run_pass(pass_, spec: Spec):
+    """Run the method, folded by a symmetry where the method takes one and it is exact:
+    returns (core, fold or None, symmetry note for the manifest)."""
+    if not pass_.symmetric:
+        return pass_.run(spec), None, {"used": None, "reason": f"{pass_.name} does not fold"}
+    mode = pass_.symmetry
+    if mode not in ("auto", "on", "off"):
+        raise FitError(f"--symmetry {mode!r}: choose auto, on or off")
+    plain = fit_domain(spec, None)
+    if mode == "off":
+        return pass_.run(plain), None, {"used": None, "reason": "--symmetry off"}
+    sym = find_symmetry(spec.expression)
+    fold, reason = (None, "no symmetry found") if sym is None else plan_fold(sym, spec)
+    if fold is not None:
+        dom = fit_domain(spec, fold, exact=pass_.exact_fold)
+        try:
+            core = pass_.run(dom)
+        except FitError as exc:
+            if mode == "on":
+                raise
+            core, reason = None, str(exc)
+        if core is not None:
+            fold = dom.fold
+            if pass_.exact_fold:
+                trial = Design("check", spec.in_format, spec.out_format, core, fold=fold)
+                if not np.array_equal(evaluate(trial, spec.codes), spec.rounded):
+                    core, reason = None, (f"{sym.relation} is not exact after rounding to "
+                                          f"{spec.out_format.text} (a rounding tie breaks it)")
+            if core is not None:
+                return core, fold, {"used": fold.symmetry, "relation": fold.relation,
+                                    "stored_core_inputs": len(dom.exact) if dom.exact is not None
+                                    else fold.vmax + 1}
+    if mode == "on":
+        raise FitError(f"--symmetry on: {reason}")
+    return pass_.run(plain), None, {"used": None, "reason": reason}
 
 
 def compile(  # noqa: A001 - the natural name for a compiler's entry point
@@ -166,6 +208,7 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         "registered": registered,
         "targets": target_names,
         "files": [*files, manifest_name],
+        "symmetry": design.meta.get("symmetry"),
         "memory_bits": design.memory_bits,
         "error": error,
         "design": design.to_json(),

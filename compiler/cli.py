@@ -99,7 +99,8 @@ def _compile(args) -> int:
     paths = result.write(args.output)
     e = result.error
     d = result.design
-    print(f"{d.name}: {result.method}, {d.in_format.text} -> {d.out_format.text}, "
+    sym = f", symmetry {d.fold.relation}" if d.fold else ""
+    print(f"{d.name}: {result.method}, {d.in_format.text} -> {d.out_format.text}{sym}, "
           f"{d.memory_bits} ROM bits; error max {e['max_lsb']:.3g} LSB "
           f"({e['max_abs']:.3g}), mean {e['mean_lsb']:.3g} LSB")
     for path in paths:

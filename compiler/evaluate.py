@@ -55,6 +55,11 @@ def evaluate(design: Design, codes) -> np.ndarray:
     fi, fo = design.in_format, design.out_format
     if c.size and (c.min() < fi.code_min or c.max() > fi.code_max):
         raise ValueError(f"input codes outside {fi.text} range [{fi.code_min}, {fi.code_max}]")
-    v = c - fi.code_min
-    y = eval_core(design.core, v)
+    fold = design.fold
+    if fold is None:
+        y = eval_core(design.core, c - fi.code_min)
+    else:
+        e = c - fold.center
+        y = eval_core(design.core, np.minimum(np.abs(e), fold.vmax))
+        y = np.where(e < 0, fold.sign * y + fold.offset + fold.slope * e, y)
     return np.clip(y, fo.code_min, fo.code_max).astype(np.int64)

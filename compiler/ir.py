@@ -24,12 +24,12 @@ Fy = ``value_frac``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
 from .formats import NumberFormat
 
-__all__ = ["CORES", "Design", "SegmentCore", "signed_width", "unsigned_width", "width_of"]
+__all__ = ["CORES", "Design", "Fold", "SegmentCore", "signed_width", "unsigned_width", "width_of"]
 
 
 def unsigned_width(hi: int) -> int:
@@ -74,6 +74,8 @@ class _Json:
     def from_json(cls, obj: dict):
         kw = {}
         for f in fields(cls):  # type: ignore[arg-type]
+            if f.name not in obj and f.default is not MISSING:
+                continue
             v = obj[f.name]
             kw[f.name] = tuple(int(a) for a in v) if isinstance(v, list) else v
         return cls(**kw)
@@ -159,6 +161,14 @@ class SegmentCore(_Json):
         rnd = (1 << (self.frac - 1)) if self.frac > 0 else 0
         return lo, hi + rnd
 
+    def output_range(self) -> tuple[int, int]:
+        """Range of the core's integer output y (after its final rounding shift)."""
+        lo, hi = self.acc_range()
+        return lo >> self.frac, hi >> self.frac
+
+    def search_steps_needed(self) -> int:
+        return self.search_steps
+
     def memory_bits(self) -> int:
         bits = self.segments * width_of(self.values)[0]
         if self.slopes is not None:
@@ -181,6 +191,45 @@ CORES: dict[str, type] = {c.kind: c for c in (SegmentCore,)}
 
 
 @dataclass(frozen=True)
+class Fold(_Json):
+    """Symmetry exploited in the datapath: f(x) = a + b*x + sign*f(-x), in codes.
+
+    With e = code - center (center: the input code of x = 0), the core sees
+    ``v = min(|e|, 2^bits - 1)`` and its output y' becomes ``y = y'`` for e >= 0 and
+    ``y = sign*y' + offset + slope*e`` for e < 0, before saturation. ``offset`` =
+    a/scale_out + (1 - sign)*zero_point_out and ``slope`` = b*scale_in/scale_out are whole
+    numbers, so the mirrored half has exactly the stored half's error."""
+
+    kind: ClassVar[str] = "fold"
+
+    symmetry: str  # odd | point | even | odd_plus_linear
+    relation: str  # e.g. "f(x) = 1 - f(-x)"
+    center: int
+    sign: int
+    offset: int
+    slope: int
+    bits: int  # core input width
+
+    def __post_init__(self):
+        _require(self.sign in (-1, 1), "fold sign must be +1 or -1")
+        _require(1 <= self.bits <= 32, "fold width out of range")
+
+    @property
+    def vmax(self) -> int:
+        return (1 << self.bits) - 1
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        del out["kind"]
+        return out
+
+    def output_range(self, lo: int, hi: int, e_min: int) -> tuple[int, int]:
+        """Range of the mirrored output for core outputs in [lo, hi] and e in [e_min, -1]."""
+        ends = [self.sign * y + self.offset + self.slope * e for y in (lo, hi) for e in (e_min, -1)]
+        return min(ends), max(ends)
+
+
+@dataclass(frozen=True)
 class Design:
     """A complete unit: formats, core, name. What every target emits."""
 
@@ -189,11 +238,35 @@ class Design:
     out_format: NumberFormat
     core: Any  # one of CORES
     registered: bool = False
+    fold: Fold | None = None
     meta: dict = field(default_factory=dict, compare=False)
 
     @property
     def memory_bits(self) -> int:
         return self.core.memory_bits()
+
+    @property
+    def core_bits(self) -> int:
+        """Width of the core input v."""
+        return self.fold.bits if self.fold else self.in_format.bits
+
+    def mirror_range(self) -> tuple[int, int]:
+        """Range of e = code - center on the mirrored side (fold only)."""
+        assert self.fold is not None
+        return self.in_format.code_min - self.fold.center, -1
+
+    def result_range(self) -> tuple[int, int]:
+        """Range of the value that saturates to the output: the core output, or its fold."""
+        lo, hi = self.core.output_range()
+        if self.fold is None:
+            return lo, hi
+        flo, fhi = self.fold.output_range(lo, hi, self.mirror_range()[0])
+        return min(lo, flo), max(hi, fhi)
+
+    @property
+    def saturates(self) -> bool:
+        lo, hi = self.result_range()
+        return lo < self.out_format.code_min or hi > self.out_format.code_max
 
     def to_json(self) -> dict:
         return {
@@ -201,6 +274,7 @@ class Design:
             "input": self.in_format.to_json(),
             "output": self.out_format.to_json(),
             "registered": self.registered,
+            "fold": self.fold.to_json() if self.fold else None,
             "core": self.core.to_json(),
         }
 
@@ -213,4 +287,5 @@ class Design:
             out_format=NumberFormat.from_json(obj["output"]),
             core=CORES[core["kind"]].from_json(core),
             registered=bool(obj.get("registered", False)),
+            fold=Fold.from_json(obj["fold"]) if obj.get("fold") else None,
         )

@@ -74,7 +74,7 @@ def _walk(expr, x_symbol, xv, ops, consts):
     import sympy as sp
 
     def w(e):
-        if e is x_symbol:
+        if e.is_Symbol:  # the only free symbol is x (sympy may re-create it)
             return xv
         if e.is_Number or e.is_NumberSymbol:
             return ops.const(consts(e), xv)

@@ -28,7 +28,7 @@ from .formats import NumberFormat, check_bits
 from .frontend import Expression
 from .numeric import eval_float, eval_mp
 
-__all__ = ["Spec", "SAMPLE_ABOVE_BITS", "make_spec", "sample_codes", "round_saturate"]
+__all__ = ["Spec", "SAMPLE_ABOVE_BITS", "make_spec", "sample_codes", "true_outputs"]
 
 DEFAULT_DOMAIN = (-8.0, 8.0)
 SAMPLE_ABOVE_BITS = 20  # above this many input bits, work on a sample of codes
@@ -46,6 +46,7 @@ class Spec:
     values: np.ndarray  # true f(x) at codes, float64
     targets: np.ndarray  # f(x)/scale_out + zero_point_out: unrounded output codes
     rounded: np.ndarray  # correctly rounded, saturated output codes (int64)
+    rounded_unsat: np.ndarray  # correctly rounded, before saturation (int64)
     domain: tuple[float, float] | None = None
     exhaustive: bool = True
     notes: tuple[str, ...] = field(default=())
@@ -68,12 +69,6 @@ def sample_codes(fmt: NumberFormat, extra=()) -> np.ndarray:
     special += [int(c) for c in extra]
     special = np.array([c for c in special if lo <= c <= hi], dtype=np.int64)
     return np.unique(np.concatenate([base, special]))
-
-
-def round_saturate(t: np.ndarray, fmt: NumberFormat) -> np.ndarray:
-    """Round half to even, then saturate to the format's code range."""
-    r = np.rint(t)  # numpy rint is round-half-to-even
-    return np.clip(r, fmt.code_min, fmt.code_max).astype(np.int64)
 
 
 def _where(fmt: NumberFormat, code: int) -> str:
@@ -121,6 +116,17 @@ def _true_values(expr: Expression, in_fmt: NumberFormat, codes: np.ndarray,
                     r = int(fl) + (1 if d > 0.5 else 0 if d < 0.5 else int(fl) % 2)
                     fixed[i] = r
     return vals, targets, fixed
+
+
+def true_outputs(expr: Expression, in_fmt: NumberFormat, out_fmt: NumberFormat,
+                 codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f(x), unrounded output codes, correctly rounded codes before saturation) at input
+    codes, which may lie outside the input format's range (folds evaluate mirror points)."""
+    vals, targets, fixed = _true_values(expr, in_fmt, codes, out_fmt)
+    rounded = np.rint(targets)
+    for i, r in fixed.items():
+        rounded[i] = r
+    return vals, targets, rounded.astype(np.int64)
 
 
 def _saturation(expr: Expression) -> dict[int, float]:
@@ -211,11 +217,8 @@ def make_spec(
     if out_format is None:
         vals, _, _ = _true_values(expr, in_format, codes, None)
         out_format = NumberFormat.covering(float(vals.min()), float(vals.max()), n_out)
-    vals, targets, fixed = _true_values(expr, in_format, codes, out_format)
-    rounded = np.rint(targets)
-    for i, r in fixed.items():
-        rounded[i] = r
-    rounded = np.clip(rounded, out_format.code_min, out_format.code_max).astype(np.int64)
+    vals, targets, unsat = true_outputs(expr, in_format, out_format, codes)
+    rounded = np.clip(unsat, out_format.code_min, out_format.code_max)
     return Spec(
         expression=expr,
         in_format=in_format,
@@ -224,6 +227,7 @@ def make_spec(
         values=vals,
         targets=targets,
         rounded=rounded,
+        rounded_unsat=unsat,
         domain=domain,
         exhaustive=in_format.bits <= SAMPLE_ABOVE_BITS,
     )

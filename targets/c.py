@@ -13,7 +13,16 @@ import numpy as np
 from actc.errors import TargetError, ToolError
 from actc.ir import Design, SegmentCore, width_of
 
-from .base import EmitInfo, Renderer, Target, c_element, c_int_type, design_summary, rows
+from .base import (
+    EmitInfo,
+    Renderer,
+    Target,
+    c_element,
+    c_int_type,
+    c_literal,
+    design_summary,
+    rows,
+)
 
 __all__ = ["CTarget", "compile_and_run", "c_compiler"]
 
@@ -37,6 +46,16 @@ def _segments_view(core: SegmentCore, name: str) -> dict:
     if core.slopes is not None:
         dw, ds = width_of(core.slopes)
         ctx.update(dy_t=c_int_type(dw, ds), dy_rows=rows(core.slopes, 12, c_element))
+    if not core.uniform:
+        ctx.update(
+            p_shift=core.p_shift,
+            steps=core.search_steps,
+            p_count=len(core.p_lut),
+            p_t=c_int_type(*width_of(core.p_lut)),
+            p_rows=rows(core.p_lut, 16, c_element),
+            x_t=c_int_type(*width_of(core.breakpoints)),
+            x_rows=rows(core.breakpoints, 12, c_element),
+        )
     ctx["core_range"] = (lo, hi)
     return ctx
 
@@ -52,11 +71,16 @@ class CTarget(Target):
         fi, fo = design.in_format, design.out_format
         ctx = view(design.core, design.name)
         lo, hi = ctx.pop("core_range")
-        if max(abs(lo), abs(hi)) >= 2**62:
+        spans = [lo, hi, *design.result_range(), fo.code_min, fo.code_max, fi.code_min,
+                 fi.code_max]
+        fold = design.fold
+        if fold is not None:
+            ctx.update(fold_view(design))
+            spans += [fold.offset, fold.slope * design.mirror_range()[0]]
+        if max(abs(a) for a in spans) >= 2**62:
             raise TargetError("the datapath needs more than 62 bits: C cannot hold it")
-        wide = max(abs(lo), abs(hi), abs(fo.code_min), fo.code_max) >= 2**31 - 1
+        wide = max(abs(a) for a in spans) >= 2**31 - 1
         acc_t, acc_ut = ("int64_t", "uint64_t") if wide else ("int32_t", "uint32_t")
-        f = design.core.frac
         in_t = c_int_type(fi.bits, fi.signed)
         code_t = "int64_t" if fi.bits >= 32 or (not fi.signed and fi.bits >= 31) else "int32_t"
         type_bits = _type_bits(in_t)
@@ -76,7 +100,8 @@ class CTarget(Target):
             acc_t=acc_t, acc_ut=acc_ut,
             clamp_lo=fi.signed and fi.bits < type_bits,
             clamp_hi=fi.bits < type_bits,
-            saturate=(lo >> f) < fo.code_min or (hi >> f) > fo.code_max,
+            fold=fold,
+            saturate=design.saturates,
             error_codes=info.error["codes"],
             error_max_lsb=info.error["max_lsb"],
             error_mean_lsb=info.error["mean_lsb"],
@@ -86,6 +111,18 @@ class CTarget(Target):
     def run(self, directory: Path, design: Design, files: list[str], codes: np.ndarray,
             expected: np.ndarray) -> np.ndarray:
         return compile_and_run((directory / f"{design.name}.h").resolve(), design, codes)
+
+
+def fold_view(design: Design) -> dict:
+    f = design.fold
+    fi = design.in_format
+    expr = "r" if f.sign > 0 else "-r"
+    if f.offset:
+        expr += f" + {c_literal(f.offset)}"
+    if f.slope:
+        expr += f" + {c_literal(f.slope)} * e"
+    top = max(f.center - fi.code_min, fi.code_max - f.center)
+    return {"mirror_c": expr, "mirror_text": expr, "clamp": top > f.vmax}
 
 
 def _type_bits(ctype: str) -> int:

@@ -33,6 +33,9 @@ def _segments_view(core: SegmentCore) -> dict:
     }
     if core.slopes is not None:
         ctx["dy_rows"] = rows(core.slopes, 12, str)
+    if not core.uniform:
+        ctx.update(p_shift=core.p_shift, steps=core.search_steps,
+                   p_rows=rows(core.p_lut, 16, str), x_rows=rows(core.breakpoints, 12, str))
     return ctx
 
 
@@ -46,8 +49,15 @@ class PythonTarget(Target):
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format
         ctx = view(design.core)
-        lo, hi = ctx.pop("core_range")
-        f = design.core.frac
+        ctx.pop("core_range")
+        if design.fold is not None:
+            f = design.fold
+            expr = "r" if f.sign > 0 else "-r"
+            if f.offset:
+                expr += f" + {f.offset}"
+            if f.slope:
+                expr += f" + {f.slope} * e"
+            ctx.update(mirror_py=expr, mirror_text=expr)
         ctx.update(
             name=design.name,
             version=info.version,
@@ -59,7 +69,8 @@ class PythonTarget(Target):
             out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
             out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
             n=fi.bits, m=fo.bits,
-            saturate=(lo >> f) < fo.code_min or (hi >> f) > fo.code_max,
+            fold=design.fold,
+            saturate=design.saturates,
             error_codes=info.error["codes"],
             error_max_lsb=info.error["max_lsb"],
             error_mean_lsb=info.error["mean_lsb"],

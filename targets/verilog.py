@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from actc.errors import ToolError
-from actc.ir import Design, SegmentCore, signed_width, width_of
+from actc.ir import Design, SegmentCore, signed_width, unsigned_width, width_of
 
 from .base import EmitInfo, Renderer, Target, design_summary, hex_pattern
 
@@ -62,20 +62,27 @@ def rom_table(values, width: int, index_bits: int) -> RomTable:
     return RomTable(len(vals), width, index_bits, low, groups)
 
 
-def _segments_view(core: SegmentCore) -> dict:
+def _zext(signal: str, width: int, to: int) -> str:
+    """An unsigned signal zero-extended to `to` bits (for unsigned compares)."""
+    return signal if width == to else f"{{{to - width}'b0, {signal}}}"
+
+
+def _segments_view(core: SegmentCore, w: int) -> dict:
     yw, ys = width_of(core.values)
+    iw = w - core.index_shift if core.uniform else core.index_bits
     ctx: dict = {
         "uniform": core.uniform,
         "segments": core.segments,
         "shift": core.index_shift,
         "seg_len": 1 << core.index_shift,
-        "iw": core.in_bits - core.index_shift if core.uniform else core.index_bits,
+        "iw": iw,
         "yw": yw,
         "ys": ys,
         "value_frac": core.value_frac,
         "slope_frac": core.slope_frac,
         "frac": core.frac,
         "slopes": core.slopes is not None,
+        "y_table": rom_table(core.values, yw, iw),
     }
     lo, hi = core.acc_range()
     if core.slopes is not None:
@@ -84,15 +91,54 @@ def _segments_view(core: SegmentCore) -> dict:
         plo = min(0, *(s * ((1 << ow) - 1) for s in core.slopes))
         phi = max(0, *(s * ((1 << ow) - 1) for s in core.slopes))
         lo, hi = min(lo, plo), max(hi, phi)
-        ctx.update(dw=dw, ds=ds, ow=ow, dy_table=rom_table(core.slopes, dw, ctx["iw"]))
-    ctx["y_table"] = rom_table(core.values, yw, ctx["iw"])
-    ctx["core_range"] = (lo, hi)
+        ctx.update(dw=dw, ds=ds, ow=ow, dy_table=rom_table(core.slopes, dw, iw))
+    if not core.uniform:
+        xw = unsigned_width(max(core.breakpoints))
+        ctx.update(
+            p_shift=core.p_shift,
+            steps=core.search_steps,
+            xw=xw,
+            p_table=rom_table(core.p_lut, iw, w - core.p_shift),
+            x_table=rom_table(core.breakpoints, xw, iw),
+        )
+    ctx["aw"] = signed_width(lo, hi) + 1
     return ctx
 
 
-_render = Renderer("verilog", ext=_ext, shex=_shex)
+_render = Renderer("verilog", ext=_ext, shex=_shex, zext=_zext)
 
 _CORE_VIEWS = {SegmentCore: ("segments.v.j2", _segments_view)}
+
+
+def frame_view(design: Design) -> dict:
+    """Widths and literals of the frame around the core: fold, result, saturation."""
+    fi, fo = design.in_format, design.out_format
+    rlo, rhi = design.core.output_range()
+    rw = signed_width(rlo, rhi)
+    lo, hi = design.result_range()
+    spans = [lo, hi, fo.code_min, fo.code_max, rlo, rhi]
+    ctx: dict = {"fold": design.fold, "w": design.core_bits, "rw": rw}
+    if design.fold is not None:
+        f = design.fold
+        ew = fi.bits + 2
+        emin, _ = design.mirror_range()
+        spans += [f.offset, f.slope * emin, f.sign * rlo, f.sign * rhi]
+        sw = max(signed_width(min(spans), max(spans)) + 1, ew)
+        r, e = _ext("r", rw, True, sw), _ext("e", ew, True, sw)
+        expr = r if f.sign > 0 else f"-{r}"
+        if f.offset:
+            expr += f" + {_shex(f.offset, sw)}"
+        if f.slope:
+            expr += f" + {e} * {_shex(f.slope, sw)}"
+        top = max(f.center - fi.code_min, fi.code_max - f.center)
+        mirror = ("c" if f.sign > 0 else "-c") + (f" + {f.offset}" if f.offset else "") + (
+            f" + {f.slope}*e" if f.slope else "")
+        ctx.update(ew=ew, sw=sw, mirror_expr=f"({expr})", clamp=top > f.vmax,
+                   mirror_text=mirror)
+    else:
+        ctx["sw"] = signed_width(min(spans), max(spans))
+    ctx["saturate"] = design.saturates
+    return ctx
 
 
 class VerilogTarget(Target):
@@ -101,11 +147,8 @@ class VerilogTarget(Target):
     def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format
-        ctx = view(design.core)
-        lo, hi = ctx.pop("core_range")
-        f = design.core.frac
-        rlo, rhi = lo >> f, hi >> f
-        aw = signed_width(min(lo, fo.code_min, rlo), max(hi, fo.code_max, rhi)) + 1
+        ctx = view(design.core, design.core_bits)
+        ctx.update(frame_view(design))
         ctx.update(
             name=design.name,
             version=info.version,
@@ -116,8 +159,7 @@ class VerilogTarget(Target):
             in_signed=fi.signed, in_min=fi.code_min,
             out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
             out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
-            n=fi.bits, m=fo.bits, aw=aw,
-            saturate=rlo < fo.code_min or rhi > fo.code_max,
+            n=fi.bits, m=fo.bits,
             registered=design.registered,
             error_codes=info.error["codes"],
             error_max_lsb=info.error["max_lsb"],

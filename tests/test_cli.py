@@ -22,12 +22,15 @@ def test_compile_verilog_writes_module_testbench_vectors_manifest(tmp_path):
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "gelu.json", "gelu.v", "gelu_tb.v", "gelu_vectors.hex"]
-    assert out.startswith("gelu: table, s8.4 -> s8.4, 2048 ROM bits; error max 0.498 LSB")
+    assert out.startswith("gelu: table, s8.4 -> s8.4, symmetry f(x) = x + f(-x), 1032 ROM bits; "
+                          "error max 0.498 LSB")
     m = json.loads((tmp_path / "gelu.json").read_text())
     assert m["files"] == ["gelu.v", "gelu_tb.v", "gelu_vectors.hex", "gelu.json"]
     assert m["input"] == {"bits": 8, "signed": True, "scale": 0.0625, "zero_point": 0,
                           "text": "s8.4"}
-    assert m["output"]["text"] == "s8.4" and m["memory_bits"] == 2048
+    assert m["output"]["text"] == "s8.4" and m["memory_bits"] == 129 * 8
+    assert m["symmetry"] == {"used": "odd_plus_linear", "relation": "f(x) = x + f(-x)",
+                             "stored_core_inputs": 129}
     assert set(m["error"]) >= {"max_abs", "mean_abs", "rms", "max_lsb"}
     assert m["error"]["max_lsb"] <= 0.5  # a correctly rounded table
     code, out, _ = run("verify", str(tmp_path / "gelu.json"))
@@ -41,7 +44,7 @@ def test_manifest_keys_are_stable(tmp_path):
     assert list(m) == [
         "schema", "actc_version", "name", "expression", "canonical", "method", "parameters",
         "input", "output", "domain", "requested_domain", "registered", "targets", "files",
-        "memory_bits", "error", "design"]
+        "symmetry", "memory_bits", "error", "design"]
     assert m["canonical"] == "1/(1 + exp(-x))"
     assert m["output"]["text"] == "u8.8" and m["targets"] == ["c"]
 

@@ -96,9 +96,10 @@ def test_verify_catches_a_corrupted_table(built, tmp_path):
         (tmp_path / name).write_text((d / name).read_text())
     h = tmp_path / "sigmoid_uniform.h"
     text = h.read_text()
-    marker = "sigmoid_uniform_y_lut[32] = {\n    "
-    i = text.index(marker) + len(marker)
-    h.write_text(text[:i] + "1" + text[i:])  # first entry 0 -> 10
+    marker = "sigmoid_uniform_y_lut["
+    i = text.index("{\n    ", text.index(marker)) + 6
+    j = text.index(",", i)
+    h.write_text(text[:i] + str((int(text[i:j]) + 1) % 256) + text[j:])  # first entry + 1
     report = verify(tmp_path / "sigmoid_uniform.json", targets=["c"])
     assert not report.ok and report.rows[0].mismatches > 0
 

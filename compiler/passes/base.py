@@ -12,7 +12,13 @@ __all__ = ["Pass"]
 
 @dataclass(frozen=True)
 class Pass:
+    """``symmetric`` passes take a FitDomain that may be folded by a symmetry (and have a
+    ``symmetry`` option: auto, on, off); others get the plain Spec. ``exact_fold`` passes
+    (tables) need the fold to reproduce correctly rounded codes exactly."""
+
     name: ClassVar[str]
+    symmetric: ClassVar[bool] = False
+    exact_fold: ClassVar[bool] = False
 
     def run(self, spec) -> Any:  # pragma: no cover - interface
         raise NotImplementedError

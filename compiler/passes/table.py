@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..domain import FitDomain
 from ..errors import FitError
 from ..ir import SegmentCore
-from ..spec import SAMPLE_ABOVE_BITS, Spec
+from ..spec import SAMPLE_ABOVE_BITS
 from .base import Pass
 
 __all__ = ["TablePass"]
@@ -15,15 +16,21 @@ __all__ = ["TablePass"]
 
 @dataclass(frozen=True)
 class TablePass(Pass):
-    """A full ROM: entry u holds round-half-even(f(x_u)), saturated."""
+    """A full ROM: entry v holds round-half-even(f(x)) at core input v (saturated when the
+    table is not folded; a folded table keeps the mirror points' codes unsaturated)."""
 
     name: ClassVar[str] = "table"
 
-    def run(self, spec: Spec) -> SegmentCore:
-        n = spec.in_format.bits
+    symmetric: ClassVar[bool] = True
+    exact_fold: ClassVar[bool] = True
+
+    symmetry: str = "auto"
+
+    def run(self, domain: FitDomain) -> SegmentCore:
+        n = domain.in_format.bits
         if n > SAMPLE_ABOVE_BITS:
             raise FitError(
                 f"--method table needs 2^{n} entries for a {n}-bit input; it takes inputs up "
                 f"to {SAMPLE_ABOVE_BITS} bits: use --method uniform"
             )
-        return SegmentCore(in_bits=n, values=tuple(int(v) for v in spec.rounded))
+        return SegmentCore(in_bits=domain.bits, values=tuple(int(v) for v in domain.exact))

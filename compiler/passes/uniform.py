@@ -13,17 +13,24 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..domain import FitDomain
 from ..errors import FitError
 from ..ir import SegmentCore
-from ..spec import Spec
 from .base import Pass
 from .fitting import fit_constants, fit_lines, pad_segments
 
-__all__ = ["UniformPass", "DEFAULT_ENTRIES", "line_fracs"]
+__all__ = ["UniformPass", "DEFAULT_ENTRIES", "line_fracs", "max_slope"]
 
 DEFAULT_ENTRIES = 256
 MAX_ENTRIES = 1 << 20
 VALUE_FRAC = 3  # fractional bits of interpolated values: rounding them costs <= 1/16 LSB
+
+
+def max_slope(v: np.ndarray, t: np.ndarray) -> float:
+    """Largest |dt/dv| between neighbouring distinct core inputs."""
+    dv = np.diff(v)
+    ok = dv > 0
+    return float(np.abs(np.diff(t)[ok] / dv[ok]).max()) if ok.any() else 0.0
 
 
 def line_fracs(seg_len: int, max_slope: float, max_value: float) -> tuple[int, int]:
@@ -42,13 +49,17 @@ def line_fracs(seg_len: int, max_slope: float, max_value: float) -> tuple[int, i
 class UniformPass(Pass):
     name: ClassVar[str] = "uniform"
 
+    symmetric: ClassVar[bool] = True
+
     entries: int | None = None
     interpolate: bool = False
+    symmetry: str = "auto"
 
-    def run(self, spec: Spec) -> SegmentCore:
-        n = spec.in_format.bits
-        codes = 1 << n
-        entries = self.entries if self.entries is not None else min(DEFAULT_ENTRIES, codes)
+    def run(self, domain: FitDomain) -> SegmentCore:
+        spec = domain
+        n = domain.bits
+        codes = 1 << spec.in_format.bits
+        entries = self.entries if self.entries is not None else min(DEFAULT_ENTRIES, 1 << n)
         if entries < 2 or entries & (entries - 1):
             raise FitError(f"--entries {entries} must be a power of two, 2 or more")
         if entries > codes:
@@ -56,6 +67,8 @@ class UniformPass(Pass):
                 f"--entries {entries} exceeds the {codes} input codes of "
                 f"{spec.in_format.text}: use --method table"
             )
+        if entries > 1 << n:
+            raise FitError(f"--entries {entries} exceeds the {1 << n} inputs of the folded core")
         if entries > MAX_ENTRIES:
             raise FitError(f"--entries {entries} is too large: uniform takes up to 2^20")
         shift = n - (entries.bit_length() - 1)
@@ -66,7 +79,7 @@ class UniformPass(Pass):
         if not self.interpolate:
             Y = fit_constants(p, fo.code_min, fo.code_max)
             return SegmentCore(in_bits=n, values=tuple(int(a) for a in Y), index_shift=shift)
-        slope = float(np.abs(np.diff(spec.targets) / np.diff(v)).max()) if len(v) > 1 else 0.0
+        slope = max_slope(v, spec.targets)
         F, Fy = line_fracs(1 << shift, slope, max(abs(fo.code_min), abs(fo.code_max)) + 1)
         Y, DY = fit_lines(p, F, Fy)
         return SegmentCore(
