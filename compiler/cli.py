@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("expression", help='e.g. "gelu(x)", "x*sigmoid(1.702*x)"')
     c.add_argument("--target", "-t", default="all",
                    help="verilog, c, python or all (default: all)")
-    c.add_argument("--method", "-m", default="table", help="table or uniform (default: table)")
+    c.add_argument("--method", "-m", default="table",
+                   help="table, uniform, geba or optimal (default: table); actc list shows all")
     c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
     c.add_argument("--in-bits", type=int, help="input width")
     c.add_argument("--out-bits", type=int, help="output width")
@@ -62,9 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", default=".", metavar="DIR",
                    help="output directory (default: .)")
     g = c.add_argument_group("method options")
-    g.add_argument("--entries", type=int, help="uniform: table entries (power of two)")
+    g.add_argument("--entries", type=int,
+                   help="uniform: table entries (power of two); geba/optimal: segments")
     g.add_argument("--interpolate", action="store_true", default=None,
                    help="uniform: store a slope per entry and interpolate the low bits")
+    g.add_argument("--memory-bits", type=int, metavar="B",
+                   help="geba/optimal: as many segments as fit in B bits (X, Y, DY, P tables)")
+    g.add_argument("--spacing", choices=("gradient", "uniform"),
+                   help="geba: breakpoints from the gradient error (default) or evenly spaced")
+    g.add_argument("--objective", choices=("max", "mse"),
+                   help="geba/optimal: minimise the maximum (default) or mean squared error")
+    g.add_argument("--search-steps", type=int, metavar="K",
+                   help="geba/optimal: comparisons after the P_LUT lookup (default 2)")
+    g.add_argument("--symmetry", choices=("auto", "on", "off"),
+                   help="table/uniform/geba/optimal: fold a symmetry found in the function "
+                   "(auto: where exact; on: required; off: never)")
+    g.add_argument("--no-symmetry", dest="symmetry", action="store_const", const="off",
+                   help="same as --symmetry off")
 
     v = sub.add_parser("verify", help="check every emitted file against the evaluator",
                        description="Compile/simulate/import what a manifest lists and "
@@ -75,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_METHOD_OPTIONS = ("entries", "interpolate")
+_METHOD_OPTIONS = ("entries", "interpolate", "memory_bits", "spacing", "objective",
+                   "search_steps", "symmetry")
 
 
 def _compile(args) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from .base import Pass
+from .geba import GebaPass
+from .optimal import OptimalPass
 from .table import TablePass
 from .uniform import UniformPass
 
 __all__ = ["METHODS", "Pass"]
 
-METHODS: dict[str, type[Pass]] = {p.name: p for p in (TablePass, UniformPass)}
+METHODS: dict[str, type[Pass]] = {
+    p.name: p for p in (TablePass, UniformPass, GebaPass, OptimalPass)
+}

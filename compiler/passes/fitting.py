@@ -90,12 +90,11 @@ def minimax_lines(p: Padded, objective: str = "max") -> tuple[np.ndarray, np.nda
     # bracket: the optimal slope lies between the extreme slopes of consecutive points
     dd = np.diff(p.d, axis=1)
     dt = np.diff(p.t, axis=1)
-    mm = m[:, 1:] & m[:, :-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(mm & (dd != 0), dt / np.where(dd != 0, dd, 1), np.nan)
-    has = mm.any(axis=1)
-    lo = np.where(has, np.nanmin(np.where(mm, s, np.inf), axis=1), 0.0)
-    hi = np.where(has, np.nanmax(np.where(mm, s, -np.inf), axis=1), 0.0)
+    ok = m[:, 1:] & m[:, :-1] & (dd != 0)  # repeated inputs (folded domains) have dd = 0
+    s = dt / np.where(ok, dd, 1.0)
+    has = ok.any(axis=1)
+    lo = np.where(has, np.where(ok, s, np.inf).min(axis=1), 0.0)
+    hi = np.where(has, np.where(ok, s, -np.inf).max(axis=1), 0.0)
 
     def spread(b):
         r = p.t - b[:, None] * p.d
