@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .domain import fit_domain
+from .domain import FitDomain, fit_domain
 from .errors import FitError, TargetError
 from .evaluate import evaluate
-from .formats import NumberFormat
+from .formats import FloatFormat, NumberFormat, parse_format
 from .frontend import parse
 from .ir import Design
 from .manifest import SCHEMA, dumps
@@ -50,10 +50,10 @@ class Result:
         return write_files(directory, self.files)
 
 
-def _format(value, what: str) -> NumberFormat | None:
-    if value is None or isinstance(value, NumberFormat):
+def _format(value, what: str):
+    if value is None or isinstance(value, (NumberFormat, FloatFormat)):
         return value
-    return NumberFormat.parse(str(value), what)
+    return parse_format(str(value), what)
 
 
 def _targets(target: str | list[str]) -> list[str]:
@@ -111,6 +111,14 @@ def build(
 def _run_pass(pass_, spec: Spec):
     """Run the method, folded by a symmetry where the method takes one and it is exact:
     returns (core, fold or None, symmetry note for the manifest)."""
+    if spec.in_format.is_float:
+        if not pass_.floats:
+            raise FitError(f"--method {pass_.name} takes fixed-point inputs; float inputs "
+                           f"({spec.in_format.text}) work with geba and optimal")
+        if getattr(pass_, "symmetry", "off") == "on":
+            raise FitError("--symmetry on: float inputs are not folded")
+        dom = FitDomain(spec, spec.codes, spec.targets, spec.in_format.bits, None, None)
+        return pass_.run(dom), None, {"used": None, "reason": "float input"}
     if not pass_.symmetric:
         return pass_.run(spec), None, {"used": None, "reason": f"{pass_.name} does not fold"}
     mode = pass_.symmetry
@@ -203,7 +211,8 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         "parameters": parameters,
         "input": design.in_format.to_json(),
         "output": design.out_format.to_json(),
-        "domain": [design.in_format.lo, design.in_format.hi],
+        "domain": list(spec.domain) if design.in_format.is_float else
+        [design.in_format.lo, design.in_format.hi],
         "requested_domain": list(spec.domain) if spec.domain else None,
         "registered": registered,
         "targets": target_names,

@@ -18,10 +18,13 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import ClassVar
 
 from .errors import FormatError
 
-__all__ = ["MAX_BITS", "NumberFormat", "check_bits"]
+__all__ = [
+    "MAX_BITS", "FloatFormat", "NumberFormat", "check_bits", "format_from_json", "parse_format",
+]
 
 MAX_BITS = 32
 
@@ -43,6 +46,8 @@ class NumberFormat:
     signed: bool
     scale: float
     zero_point: int = 0
+
+    is_float: ClassVar[bool] = False
 
     def __post_init__(self):
         check_bits(self.bits, "a format")
@@ -164,3 +169,56 @@ class NumberFormat:
             while top * math.ldexp(1.0, -(frac + 1)) >= need:
                 frac += 1
         return cls.fixed(bits, signed, frac)
+
+
+_FLOAT_KINDS = {"fp32": (32, 8, 23), "fp16": (16, 5, 10), "bf16": (16, 8, 7)}
+
+
+@dataclass(frozen=True)
+class FloatFormat:
+    """An IEEE-style binary float: fp32, fp16 or bf16. Codes are the bit patterns."""
+
+    kind: str
+
+    is_float: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if self.kind not in _FLOAT_KINDS:
+            raise FormatError(f"unknown float format {self.kind!r}: use fp32, fp16 or bf16")
+
+    @property
+    def bits(self) -> int:
+        return _FLOAT_KINDS[self.kind][0]
+
+    @property
+    def exponent_bits(self) -> int:
+        return _FLOAT_KINDS[self.kind][1]
+
+    @property
+    def mantissa_bits(self) -> int:
+        return _FLOAT_KINDS[self.kind][2]
+
+    @property
+    def signed(self) -> bool:
+        return True
+
+    @property
+    def text(self) -> str:
+        return self.kind
+
+    def to_json(self) -> dict:
+        return {"bits": self.bits, "float": self.kind, "text": self.kind}
+
+
+def parse_format(text: str, what: str = "format"):
+    """NumberFormat or FloatFormat from command-line text."""
+    t = text.strip().lower()
+    if t in _FLOAT_KINDS:
+        return FloatFormat(t)
+    return NumberFormat.parse(text, what)
+
+
+def format_from_json(obj: dict):
+    if "float" in obj:
+        return FloatFormat(str(obj["float"]))
+    return NumberFormat.from_json(obj)

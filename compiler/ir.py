@@ -27,9 +27,12 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
-from .formats import NumberFormat
+from .formats import NumberFormat, format_from_json
 
-__all__ = ["CORES", "Design", "Fold", "SegmentCore", "signed_width", "unsigned_width", "width_of"]
+__all__ = [
+    "CORES", "Design", "FloatSegmentCore", "Fold", "SegmentCore", "signed_width",
+    "unsigned_width", "width_of",
+]
 
 
 def unsigned_width(hi: int) -> int:
@@ -187,7 +190,65 @@ class SegmentCore(_Json):
         return f"{self.segments} {kind} segments, {addr}"
 
 
-CORES: dict[str, type] = {c.kind: c for c in (SegmentCore,)}
+@dataclass(frozen=True)
+class FloatSegmentCore(_Json):
+    """Segment tables over a float input, evaluated in float32 (C and Python alike).
+
+    All floats are stored as float32 bit patterns. Datapath, for input value x:
+
+    1. clamp: ``x = lo`` when not ``x >= lo`` (NaN included), then ``x = min(x, hi)``;
+    2. P_LUT index from the sign, the exponent clamped to [p_emin, p_emax] and the top
+       ``p_mant`` mantissa bits (floatbits.p_index); ``i = p_lut[index]``, then
+       ``search_steps`` times ``if i + 1 < N and X[i + 1] <= x: i += 1``;
+    3. ``d = x - X[i]``, ``p = DY[i] * d``, ``y = Y[i] + p``: three float32 operations,
+       each rounded to nearest even, in this order, never fused.
+    The output conversion (float kind or fixed-point code) belongs to the design's output
+    format: see evaluate.py."""
+
+    kind: ClassVar[str] = "float_segments"
+
+    in_kind: str  # fp32 | fp16 | bf16
+    lo: int  # float32 bits of the clamp bounds
+    hi: int
+    breakpoints: tuple[int, ...]  # float32 bits, ascending values
+    values: tuple[int, ...]  # float32 bits
+    slopes: tuple[int, ...]  # float32 bits
+    p_lut: tuple[int, ...]
+    p_emin: int
+    p_emax: int
+    p_mant: int
+    search_steps: int
+
+    def __post_init__(self):
+        n = len(self.values)
+        _require(n >= 1 and len(self.slopes) == n and len(self.breakpoints) == n,
+                 "one breakpoint, value and slope per segment")
+        _require(0 <= self.p_emin <= self.p_emax <= 254 and 0 <= self.p_mant <= 23,
+                 "P_LUT exponent/mantissa fields out of range")
+        _require(len(self.p_lut) == 2 * ((self.p_emax - self.p_emin + 1) << self.p_mant),
+                 "P_LUT size must match its fields")
+
+    @property
+    def segments(self) -> int:
+        return len(self.values)
+
+    @property
+    def index_bits(self) -> int:
+        return unsigned_width(self.segments - 1)
+
+    def memory_bits(self) -> int:
+        x_bits = 32 if self.in_kind == "fp32" else 16  # breakpoints are input values
+        return self.segments * (x_bits + 64) + len(self.p_lut) * self.index_bits
+
+    def parameters(self) -> dict:
+        return {"segments": self.segments}
+
+    def summary(self) -> str:
+        return (f"{self.segments} float32 segments, P_LUT on sign/exponent/{self.p_mant} "
+                f"mantissa bits, {self.search_steps} search steps")
+
+
+CORES: dict[str, type] = {c.kind: c for c in (SegmentCore, FloatSegmentCore)}
 
 
 @dataclass(frozen=True)
@@ -283,8 +344,8 @@ class Design:
         core = obj["core"]
         return cls(
             name=str(obj["name"]),
-            in_format=NumberFormat.from_json(obj["input"]),
-            out_format=NumberFormat.from_json(obj["output"]),
+            in_format=format_from_json(obj["input"]),
+            out_format=format_from_json(obj["output"]),
             core=CORES[core["kind"]].from_json(core),
             registered=bool(obj.get("registered", False)),
             fold=Fold.from_json(obj["fold"]) if obj.get("fold") else None,

@@ -187,6 +187,11 @@ def make_spec(
 ) -> Spec:
     """Resolve formats (explicit, or picked from bit widths by the documented rule) and
     compute the true function at every input code."""
+    if in_format is not None and in_format.is_float:
+        return make_float_spec(expr, in_format, out_format, out_bits if out_bits is not None
+                               else bits, domain)
+    if out_format is not None and out_format.is_float:
+        raise FormatError(f"--out {out_format.text} needs a float input (--in fp32/fp16/bf16)")
     if in_format is not None and (in_bits is not None or domain is not None):
         raise FormatError("--in fixes the input format: drop --in-bits/--domain, or drop --in")
     if out_format is not None and out_bits is not None:
@@ -230,4 +235,97 @@ def make_spec(
         rounded_unsat=unsat,
         domain=domain,
         exhaustive=in_format.bits <= SAMPLE_ABOVE_BITS,
+    )
+
+
+FLOAT_DOMAIN = (-8.0, 8.0)
+FLOAT_DENSE = 1 << 20  # fp32: evenly spaced values where the error is measured
+FLOAT_RANDOM = 1 << 16  # fp32: plus random in-domain floats (small magnitudes included)
+FIXED_FROM_FLOAT_BITS = 22  # fixed outputs of float datapaths round via 1.5 * 2^23
+
+
+def fp32_domain_sample(lo: float, hi: float) -> np.ndarray:
+    """The documented fp32 check set inside [lo, hi]: 2^20 + 1 evenly spaced float32 values,
+    2^16 random float32 bit patterns between lo and hi (seed 0, so magnitudes near zero are
+    covered too), and both ends; ascending, unique."""
+    from .floatbits import f32_bits
+
+    even = np.linspace(lo, hi, FLOAT_DENSE + 1).astype(np.float32)
+    rng = np.random.default_rng(0)
+    k_lo, k_hi = _sortable(f32_bits(np.float32(lo))), _sortable(f32_bits(np.float32(hi)))
+    keys = rng.integers(int(k_lo), int(k_hi) + 1, FLOAT_RANDOM)
+    rand = _unsortable(keys).astype(np.uint32).view(np.float32)
+    x = np.concatenate([even, rand, np.array([lo, hi, 0.0], dtype=np.float32)])
+    x = x[(x >= lo) & (x <= hi)]
+    return np.unique(x)
+
+
+def _sortable(bits):
+    """float32 bit patterns -> integers in the order of the values."""
+    b = np.asarray(bits, dtype=np.int64)
+    return np.where(b >> 31 == 1, -(b & 0x7FFFFFFF), b)
+
+
+def _unsortable(keys):
+    k = np.asarray(keys, dtype=np.int64)
+    return np.where(k < 0, (-k) | 0x80000000, k)
+
+
+def make_float_spec(expr: Expression, in_format, out_format, out_bits: int | None,
+                    domain: tuple[float, float] | None) -> Spec:
+    """Spec for a float input: the true function on the input values in the domain
+    (every value for fp16/bf16; the documented dense set for fp32)."""
+    from .floatbits import bits_to_f32, f32_bits, f32_to_bits, float_values
+    from .formats import FloatFormat
+
+    lo, hi = domain if domain is not None else FLOAT_DOMAIN
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise FormatError(f"--domain {lo:g},{hi:g} is empty: give LO,HI with LO < HI")
+    k = in_format.kind
+    for end in (lo, hi):
+        back = float(bits_to_f32(f32_to_bits(np.float32([end]), k), k)[0])
+        if back != end:
+            raise FormatError(f"--domain end {end:g} is not exactly representable in {k}")
+    if k == "fp32":
+        xs = fp32_domain_sample(lo, hi)
+        codes = f32_bits(xs)
+    else:
+        xs = float_values(k, lo, hi)
+        b = f32_bits(xs)
+        codes = b >> 16 if k == "bf16" else xs.astype(np.float16).view(np.uint16).astype(np.int64)
+    x64 = xs.astype(np.float64)
+    vals = eval_float(expr.expr, expr.symbol, x64)
+    bad = ~np.isfinite(vals)
+    if bad.any():
+        x = float(x64[np.argmax(bad)])
+        raise SemanticError(f"{expr.text} is not finite at x = {x:.10g}; restrict the input "
+                            "range with --domain LO,HI")
+    if out_format is None:
+        if out_bits is None:
+            out_format = FloatFormat(k)
+        else:
+            check_bits(out_bits, "an output width")
+            out_format = NumberFormat.covering(float(vals.min()), float(vals.max()), out_bits)
+    if not out_format.is_float:
+        if out_format.bits > FIXED_FROM_FLOAT_BITS:
+            raise FormatError(
+                f"--out {out_format.text}: fixed-point outputs of a float input take up to "
+                f"{FIXED_FROM_FLOAT_BITS} bits")
+        targets = vals / out_format.scale + out_format.zero_point
+        rounded = np.clip(np.rint(targets), out_format.code_min,
+                          out_format.code_max).astype(np.int64)
+    else:
+        targets = vals
+        rounded = np.zeros(len(vals), dtype=np.int64)
+    return Spec(
+        expression=expr,
+        in_format=in_format,
+        out_format=out_format,
+        codes=codes,
+        values=vals,
+        targets=targets,
+        rounded=rounded,
+        rounded_unsat=rounded,
+        domain=(float(lo), float(hi)),
+        exhaustive=k != "fp32",
     )

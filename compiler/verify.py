@@ -51,14 +51,43 @@ class Report:
 
 
 def check_codes(design: Design) -> np.ndarray:
-    """Every input code, or above 20 bits the documented sample."""
+    """Every input code; above 20 bits, and for fp32, the documented sample."""
+    fi = design.in_format
+    if fi.is_float:
+        return _float_codes(design)
     extra: list[int] = []
     core = design.core
     if hasattr(core, "starts"):
-        base = design.in_format.code_min
         for s in core.starts():
-            extra += [base + s - 1, base + s, base + s + 1]
-    return sample_codes(design.in_format, extra)
+            for k in (s - 1, s, s + 1):
+                if design.fold is None:
+                    extra.append(fi.code_min + k)
+                else:
+                    extra += [design.fold.center + k, design.fold.center - k]
+    return sample_codes(fi, extra)
+
+
+def _float_codes(design: Design) -> np.ndarray:
+    """fp16/bf16: all 65536 bit patterns (NaN, infinities and out-of-domain values too).
+    fp32: the in-domain sample of the spec, 2^18 random bit patterns over all of float32,
+    the signed zeros, infinities, a NaN, and each breakpoint and domain end with its
+    float32 neighbours."""
+    fi = design.in_format
+    if fi.bits == 16:
+        return np.arange(1 << 16, dtype=np.int64)
+    from .floatbits import f32_bits
+    from .spec import fp32_domain_sample
+
+    core = design.core
+    lo, hi = (float(v) for v in np.array([core.lo, core.hi], dtype=np.uint32).view(np.float32))
+    inside = f32_bits(fp32_domain_sample(lo, hi))
+    rng = np.random.default_rng(1)
+    rand = rng.integers(0, 1 << 32, 1 << 18, dtype=np.int64)
+    keys = np.array([*core.breakpoints, core.lo, core.hi], dtype=np.int64)
+    near = np.concatenate([keys - 1, keys, keys + 1]) & 0xFFFFFFFF
+    special = np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 1, 0x80000001],
+                       dtype=np.int64)
+    return np.unique(np.concatenate([inside, rand, near, special]))
 
 
 def _tool(target: str) -> str:

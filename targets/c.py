@@ -67,6 +67,8 @@ class CTarget(Target):
     name: ClassVar[str] = "c"
 
     def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
+        if design.in_format.is_float:
+            return {f"{design.name}.h": _render("float.h.j2", **_float_view(design, info))}
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format
         ctx = view(design.core, design.name)
@@ -113,6 +115,55 @@ class CTarget(Target):
         return compile_and_run((directory / f"{design.name}.h").resolve(), design, codes)
 
 
+def _float_view(design: Design, info: EmitInfo) -> dict:
+    core = design.core
+    fi, fo = design.in_format, design.out_format
+    out_kind = fo.kind if fo.is_float else "fixed"
+    if out_kind == "fp32":
+        out_t = "float"
+    elif out_kind in ("fp16", "bf16"):
+        out_t = "uint16_t"
+    else:
+        out_t = c_int_type(fo.bits, fo.signed)
+    in_t = "float" if fi.kind == "fp32" else "uint16_t"
+    f32 = np.float32
+
+    def bits(v) -> str:
+        return f"0x{int(np.array([v], dtype=f32).view(np.uint32)[0]):08X}"
+
+    def hexrows(values):
+        return rows(values, 6, lambda v: f"0x{v:08X}u")
+
+    ctx = dict(
+        name=design.name, NAME=design.name.upper(), guard=f"ACTC_{design.name.upper()}_H",
+        version=info.version, expression=info.expression, method=info.method,
+        summary=design_summary(design), in_text=fi.text, out_text=fo.text,
+        error_codes=info.error["codes"], error_max_lsb=info.error["max_lsb"],
+        error_mean_lsb=info.error["mean_lsb"],
+        in_kind=fi.kind, out_kind=out_kind, in_t=in_t, out_t=out_t,
+        segments=core.segments, steps=core.search_steps,
+        lo=repr(float(np.array([core.lo], dtype=np.uint32).view(f32)[0])),
+        hi=repr(float(np.array([core.hi], dtype=np.uint32).view(f32)[0])),
+        lo_bits=f"0x{core.lo:08X}", hi_bits=f"0x{core.hi:08X}",
+        emin=core.p_emin, emax=core.p_emax, mbits=core.p_mant,
+        nb=(core.p_emax - core.p_emin + 1) << core.p_mant,
+        p_t=c_int_type(*width_of(core.p_lut)), p_count=len(core.p_lut),
+        tables=[
+            ("p_lut", rows(core.p_lut, 16, c_element), "first candidate segment per bucket"),
+            ("x_lut", hexrows(core.breakpoints), "segment starts, float32 bits, ascending"),
+            ("y_lut", hexrows(core.values), "segment values at their starts, float32 bits"),
+            ("dy_lut", hexrows(core.slopes), "segment slopes, float32 bits"),
+        ],
+        in_api=("input: a float" if fi.kind == "fp32" else f"input: {fi.kind} bit pattern"),
+        out_api=(f"output: {out_kind} " + ("value" if out_kind == "fp32" else "bit pattern")
+                 if fo.is_float else f"output: {fo.text} code"),
+    )
+    if not fo.is_float:
+        ctx.update(inv_bits=bits(1.0 / fo.scale), zp_bits=bits(fo.zero_point),
+                   qmin_bits=bits(fo.code_min), qmax_bits=bits(fo.code_max))
+    return ctx
+
+
 def fold_view(design: Design) -> dict:
     f = design.fold
     fi = design.in_format
@@ -146,7 +197,7 @@ int main(int argc, char **argv)
     long long code;
     if (argc < 2 || in == NULL) return 2;
     while (fscanf(in, "%lld", &code) == 1) {{
-        printf("%lld\\n", (long long){name}(({in_t})code));
+        printf("%lld\\n", (long long){call});
     }}
     fclose(in);
     return 0;
@@ -165,8 +216,9 @@ def compile_and_run(header: Path, design: Design, codes: np.ndarray,
     with tempfile.TemporaryDirectory(prefix="actc-c-") as tmp:
         t = Path(tmp)
         src = t / "harness.c"
-        src.write_text(_HARNESS.format(header=header.resolve(), name=design.name,
-                                       in_t=c_int_type(fi.bits, fi.signed)))
+        call = (f"{design.name}_code(code)" if fi.is_float
+                else f"{design.name}(({c_int_type(fi.bits, fi.signed)})code)")
+        src.write_text(_HARNESS.format(header=header.resolve(), call=call))
         exe = t / "harness"
         cmd = [cc, *(flags or C_FLAGS), "-o", str(exe), str(src)]
         p = subprocess.run(cmd, capture_output=True, text=True)

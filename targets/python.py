@@ -46,6 +46,8 @@ class PythonTarget(Target):
     name: ClassVar[str] = "python"
 
     def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
+        if design.in_format.is_float:
+            return {f"{design.name}.py": _render("float.py.j2", **_float_view(design, info))}
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format
         ctx = view(design.core)
@@ -81,6 +83,38 @@ class PythonTarget(Target):
             expected: np.ndarray) -> np.ndarray:
         mod = load_module((directory / f"{design.name}.py").resolve())
         return np.asarray(mod.evaluate(codes), dtype=np.int64)
+
+
+def _float_view(design: Design, info: EmitInfo) -> dict:
+    import numpy as np
+
+    core = design.core
+    fi, fo = design.in_format, design.out_format
+
+    def bits(v) -> str:
+        return f"0x{int(np.array([v], dtype=np.float32).view(np.uint32)[0]):08X}"
+
+    def hexrows(values):
+        return rows(values, 6, lambda v: f"0x{v:08X}")
+
+    ctx = dict(
+        name=design.name, version=info.version, expression=info.expression,
+        method=info.method, summary=design_summary(design), in_text=fi.text,
+        out_text=fo.text, error_codes=info.error["codes"],
+        error_max_lsb=info.error["max_lsb"], error_mean_lsb=info.error["mean_lsb"],
+        in_kind=fi.kind, in_bits=fi.bits, out_kind=fo.kind if fo.is_float else "fixed",
+        lo_bits=f"0x{core.lo:08X}", hi_bits=f"0x{core.hi:08X}",
+        emin=core.p_emin, emax=core.p_emax, mbits=core.p_mant,
+        nb=(core.p_emax - core.p_emin + 1) << core.p_mant,
+        segments=core.segments, steps=core.search_steps,
+        p_rows=rows(core.p_lut, 16, str),
+        f32_tables=[("X_LUT", hexrows(core.breakpoints)), ("Y_LUT", hexrows(core.values)),
+                    ("DY_LUT", hexrows(core.slopes))],
+    )
+    if not fo.is_float:
+        ctx.update(out_scale=repr(fo.scale), out_zero=fo.zero_point, out_min=fo.code_min,
+                   out_max=fo.code_max, inv_bits=bits(1.0 / fo.scale), zp_bits=bits(fo.zero_point))
+    return ctx
 
 
 def load_module(path: Path):

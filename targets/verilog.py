@@ -144,6 +144,13 @@ def frame_view(design: Design) -> dict:
 class VerilogTarget(Target):
     name: ClassVar[str] = "verilog"
 
+    def check(self, design: Design) -> None:
+        if design.in_format.is_float:
+            raise TargetError(
+                f"--target verilog takes fixed-point inputs; {design.in_format.text} is a "
+                "float format: use --target c or python, or a fixed-point --in"
+            )
+
     def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format

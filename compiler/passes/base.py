@@ -19,6 +19,7 @@ class Pass:
     name: ClassVar[str]
     symmetric: ClassVar[bool] = False
     exact_fold: ClassVar[bool] = False
+    floats: ClassVar[bool] = False  # takes float input formats (fp32, fp16, bf16)
 
     def run(self, spec) -> Any:  # pragma: no cover - interface
         raise NotImplementedError

@@ -22,6 +22,7 @@ __all__ = ["GebaPass"]
 class GebaPass(Pass):
     name: ClassVar[str] = "geba"
     symmetric: ClassVar[bool] = True
+    floats: ClassVar[bool] = True
 
     entries: int | None = None
     memory_bits: int | None = None
@@ -38,7 +39,7 @@ class GebaPass(Pass):
                 return gradient_placement(p, k, self.objective)
         elif self.spacing == "uniform":
             def place(p, k):
-                return uniform_placement(p, k, domain.bits)
+                return uniform_placement(p, k, None if domain.in_format.is_float else domain.bits)
         else:
             raise FitError(f"--spacing {self.spacing!r}: choose gradient or uniform")
         return fit_budget(domain, place, self.objective, self.search_steps, self.entries,

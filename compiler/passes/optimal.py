@@ -21,6 +21,7 @@ __all__ = ["OptimalPass"]
 class OptimalPass(Pass):
     name: ClassVar[str] = "optimal"
     symmetric: ClassVar[bool] = True
+    floats: ClassVar[bool] = True
 
     entries: int | None = None
     memory_bits: int | None = None

@@ -50,16 +50,20 @@ class Points:
     n: np.ndarray
     st: np.ndarray
     stt: np.ndarray
+    x: np.ndarray  # geometry: the real coordinate of each u (u itself on integer grids)
 
     @classmethod
-    def from_samples(cls, v: np.ndarray, t: np.ndarray) -> Points:
+    def from_samples(cls, v: np.ndarray, t: np.ndarray, x: np.ndarray | None = None) -> Points:
+        """Points from (core input, target) samples, v ascending; ``x`` gives each sample's
+        real coordinate where the grid is not evenly spaced (float inputs)."""
         u, start = np.unique(v, return_index=True)
         lo = np.minimum.reduceat(t, start)
         hi = np.maximum.reduceat(t, start)
         n = np.diff(np.append(start, len(v))).astype(np.float64)
         st = np.add.reduceat(t, start)
         stt = np.add.reduceat(t * t, start)
-        return cls(u.astype(np.int64), lo, hi, n, st, stt)
+        xs = u.astype(np.float64) if x is None else np.asarray(x, dtype=np.float64)[start]
+        return cls(u.astype(np.int64), lo, hi, n, st, stt, xs)
 
     def __len__(self) -> int:
         return len(self.u)
@@ -70,7 +74,7 @@ class _Costs:
 
     def __init__(self, p: Points):
         self.p = p
-        uf = p.u.astype(np.float64)
+        uf = p.x
         self.uf = uf
         mid = (p.lo + p.hi) / 2
         self.mid = mid
@@ -124,7 +128,11 @@ class _Costs:
     def _golden(self, a: int, b: int) -> float:
         u = self.uf[a:b] - self.uf[a]
         lo_t, hi_t = self.p.lo[a:b], self.p.hi[a:b]
-        s = np.diff((lo_t + hi_t) / 2) / np.diff(u)
+        du = np.diff(self.uf[a:b])
+        ok = du > 0
+        s = np.diff((lo_t + hi_t) / 2)[ok] / du[ok]
+        if not len(s):
+            return float((hi_t.max() - lo_t.min()) / 2)
         x0, x1 = float(s.min()), float(s.max())
 
         def spread(bb):
@@ -389,10 +397,16 @@ def optimal_mse_plain(p: Points, segments: int) -> list[int]:
     return sorted(set(starts)), float(prev[n])
 
 
-def uniform_placement(p: Points, segments: int, bits: int) -> list[int]:
-    """Breakpoints evenly spaced over the core inputs [0, 2^bits)."""
-    edges = (np.arange(segments, dtype=np.float64) * (1 << bits) / segments).astype(np.int64)
-    idx = np.searchsorted(p.u, edges, side="left")
+def uniform_placement(p: Points, segments: int, bits: int | None = None) -> list[int]:
+    """Breakpoints evenly spaced over the core inputs [0, 2^bits), or over the real
+    coordinate's range when bits is None."""
+    if bits is not None:
+        edges = (np.arange(segments, dtype=np.float64) * (1 << bits) / segments)
+        idx = np.searchsorted(p.u, edges.astype(np.int64), side="left")
+    else:
+        lo, hi = float(p.x[0]), float(p.x[-1])
+        edges = lo + np.arange(segments, dtype=np.float64) * (hi - lo) / segments
+        idx = np.searchsorted(p.x, edges, side="left")
     return sorted(set(int(i) for i in idx if i < len(p)) | {0})
 
 
