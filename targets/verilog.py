@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from actc.errors import ToolError
+from actc.errors import TargetError, ToolError
 from actc.ir import Design, SegmentCore, signed_width, unsigned_width, width_of
 
 from .base import EmitInfo, Renderer, Target, design_summary, hex_pattern
