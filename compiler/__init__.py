@@ -11,7 +11,7 @@ Heavy dependencies load on first use, so ``actc --help`` stays fast.
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "compile", "build", "verify", "evaluate", "NumberFormat", "ActcError"]
+__all__ = ["__version__", "compile", "build", "verify", "NumberFormat", "ActcError"]
 
 from .errors import ActcError
 
@@ -25,10 +25,6 @@ def __getattr__(name: str):
         from .verify import verify
 
         return verify
-    if name == "evaluate":
-        from .evaluate import evaluate
-
-        return evaluate
     if name == "NumberFormat":
         from .formats import NumberFormat
 

@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
                        "compare with the integer evaluator on every input code.")
     v.add_argument("manifest", help="the <name>.json written by compile")
 
+    r = sub.add_parser("report", help="plot a design against the true function (PNG)",
+                       description="Plot the true function, the design's output and its "
+                       "error in LSBs with the breakpoints marked; print the metrics.")
+    r.add_argument("manifest", help="the <name>.json written by compile")
+    r.add_argument("-o", "--output", metavar="PNG",
+                   help="output file (default: <name>_report.png beside the manifest)")
+
     sub.add_parser("list", help="list the named functions, methods and targets")
     return p
 
@@ -132,6 +139,16 @@ def _verify(args) -> int:
     return 0 if report.ok else 1
 
 
+def _report(args) -> int:
+    from .report import report
+
+    path, m = report(args.manifest, args.output)
+    print(f"max error {m['max_abs']:.6g} ({m['max_lsb']:.4g} LSB), mean {m['mean_abs']:.6g} "
+          f"({m['mean_lsb']:.4g} LSB), RMS {m['rms']:.6g} over {m['codes']} input codes")
+    print(f"  wrote {path}")
+    return 0
+
+
 def _list(args) -> int:
     from actc.functions import FUNCTIONS
 
@@ -173,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"compile": _compile, "verify": _verify, "list": _list}[args.command]
+    handler = {"compile": _compile, "verify": _verify, "report": _report,
+               "list": _list}[args.command]
     try:
         return handler(args)
     except ActcError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import OutputError
 
-__all__ = ["write_files"]
+__all__ = ["write_bytes", "write_files"]
 
 
 def write_files(directory: str | os.PathLike, files: dict[str, str]) -> list[Path]:
@@ -41,3 +41,22 @@ def write_files(directory: str | os.PathLike, files: dict[str, str]) -> list[Pat
                 pass
         raise OutputError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None
     return [final for _, final in temps]
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write one binary file atomically (temporary name in its directory, then rename)."""
+    p = Path(path)
+    directory = p.parent if str(p.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError(f"output directory {str(directory)!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    return p

@@ -1,0 +1,102 @@
+"""Float inputs: the conversions, and C and Python against the evaluator on every fp16 and
+bf16 bit pattern (NaN, infinities and out-of-domain values included) and on the documented
+fp32 set, with the C compiled as C99 and as C++ without FMA contraction."""
+
+import numpy as np
+import pytest
+
+import actc
+from actc.errors import FormatError, TargetError
+from actc.evaluate import evaluate
+from actc.floatbits import f32_to_bits
+from actc.targets import TARGETS
+from actc.targets.c import compile_and_run
+from actc.verify import check_codes
+
+FLOAT_CASES = [
+    ("tanh_fp16", "tanh(x)", dict(in_format="fp16", method="geba", entries=24)),
+    ("gelu_bf16", "gelu(x)", dict(in_format="bf16", method="optimal", entries=16)),
+    ("sigmoid_fp32", "sigmoid(x)", dict(in_format="fp32", method="geba", entries=32)),
+    ("swish_fp32_fixed", "swish(x)", dict(in_format="fp32", out_format="s16.11", method="geba",
+                                          objective="mse", entries=20)),
+    ("silu_fp16_u8", "silu(x)", dict(in_format="fp16", out_format="s8.5", method="optimal",
+                                     entries=12, domain=(-4, 4))),
+    ("tanh_bf16_fp32out", "tanh(x)", dict(in_format="bf16", out_format="fp32",
+                                          method="geba", memory_bits=1500)),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = {}
+    for case_id, expr, opts in FLOAT_CASES:
+        d = tmp_path_factory.mktemp(case_id)
+        r = actc.compile(expr, target=["c", "python"], name=case_id, **opts)
+        r.write(d)
+        out[case_id] = (d, r)
+    return out
+
+
+@pytest.mark.parametrize("target", ["c", "python"])
+@pytest.mark.parametrize("case_id", [c[0] for c in FLOAT_CASES])
+def test_float_targets_match_evaluator(built, case_id, target):
+    d, r = built[case_id]
+    codes = check_codes(r.design)
+    if r.design.in_format.bits == 16:
+        assert len(codes) == 1 << 16
+    expected = evaluate(r.design, codes)
+    got = TARGETS[target].run(d, r.design, list(r.files), codes, expected)
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("case_id", ["tanh_fp16", "swish_fp32_fixed"])
+def test_float_header_as_cplusplus(built, case_id):
+    d, r = built[case_id]
+    codes = check_codes(r.design)[::7]
+    flags = ["-x", "c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2",
+             "-ffp-contract=off"]
+    got = compile_and_run(d / f"{case_id}.h", r.design, codes, compiler="g++", flags=flags)
+    assert np.array_equal(got, evaluate(r.design, codes))
+
+
+def test_float_errors_are_small(built):
+    _, r = built["sigmoid_fp32"]
+    assert r.error["max_abs"] < 5e-4 and not r.error["exhaustive"]
+    _, r = built["tanh_fp16"]
+    assert r.error["max_abs"] < 2e-3 and r.error["exhaustive"]
+
+
+def test_fp16_rounding_matches_numpy():
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 1 << 32, 1 << 20, dtype=np.int64)
+    bits = np.concatenate([bits, np.arange(0x33000000 - 64, 0x33000000 + 64),
+                           np.arange(0x387FE000, 0x38802000), np.arange(0x477FE000, 0x47800100)])
+    y = bits.astype(np.uint32).view(np.float32)
+    with np.errstate(all="ignore"):
+        ref = y.astype(np.float16).view(np.uint16).astype(np.int64)
+    got = f32_to_bits(y, "fp16")
+    ok = ~np.isnan(y)
+    assert np.array_equal(got[ok], ref[ok])
+    assert np.all((got[~ok] & 0x7C00) == 0x7C00) and np.all(got[~ok] & 0x3FF)
+
+
+def test_verilog_refuses_float_input():
+    with pytest.raises(TargetError, match="--target verilog takes fixed-point inputs; fp16 is a "
+                       "float format: use --target c or python, or a fixed-point --in"):
+        actc.compile("tanh(x)", in_format="fp16", method="geba", entries=8, target="verilog")
+
+
+def test_float_needs_geba_or_optimal():
+    with pytest.raises(actc.ActcError, match="--method table takes fixed-point inputs; float "
+                       "inputs \\(fp32\\) work with geba and optimal"):
+        actc.build("tanh(x)", in_format="fp32")
+
+
+def test_float_domain_must_be_representable():
+    with pytest.raises(FormatError, match="--domain end 8.001 is not exactly representable"):
+        actc.build("tanh(x)", in_format="fp16", method="geba", domain=(-8, 8.001))
+
+
+def test_fixed_output_of_float_limited_to_22_bits():
+    with pytest.raises(FormatError, match="take up to 22 bits"):
+        actc.build("tanh(x)", in_format="fp32", out_format="s24.20", method="geba")

@@ -1,0 +1,151 @@
+"""Symmetry, breakpoint placement (exactness against brute force), geba vs optimal, memory
+budgets, and the report."""
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import actc
+from actc.errors import FitError
+from actc.evaluate import evaluate
+from actc.formats import NumberFormat
+from actc.frontend import parse
+from actc.passes.placement import (
+    Points,
+    _Costs,
+    gradient_placement,
+    optimal_max,
+    optimal_mse,
+    optimal_mse_plain,
+    segment_errors,
+)
+from actc.spec import make_spec
+from actc.symmetry import find_symmetry
+
+
+@pytest.mark.parametrize(
+    "expr, kind, relation",
+    [
+        ("tanh(x)", "odd", "f(x) = -f(-x)"),
+        ("erf(x)", "odd", "f(x) = -f(-x)"),
+        ("sigmoid(x)", "point", "f(x) = 1 - f(-x)"),
+        ("abs(x)", "even", "f(x) = f(-x)"),
+        ("gelu(x)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("silu(x)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("gelu_tanh(x)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("softplus(x)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("relu(x)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("leaky_relu(x, 0.25)", "odd_plus_linear", "f(x) = 5/4*x + f(-x)"),
+        ("swish(x, 2)", "odd_plus_linear", "f(x) = x + f(-x)"),
+        ("2*sigmoid(x) + 3", "point", "f(x) = 8 - f(-x)"),
+    ],
+)
+def test_symmetry_found(expr, kind, relation):
+    s = find_symmetry(parse(expr))
+    assert s is not None and (s.kind, s.relation) == (kind, relation)
+
+
+@pytest.mark.parametrize("expr", ["exp(x)", "mish(x)", "elu(x)", "x^3 + x^2", "sigmoid(x - 1)"])
+def test_no_false_symmetry(expr):
+    assert find_symmetry(parse(expr)) is None
+
+
+def test_fold_halves_the_table_and_stays_correctly_rounded():
+    r = actc.compile("tanh(x)", in_format="s10.7", out_format="s9.8", target="python")
+    assert r.design.fold is not None and len(r.design.core.values) == 513
+    spec = r.spec
+    assert np.array_equal(evaluate(r.design, spec.codes), spec.rounded)
+
+
+def test_fold_refused_when_formats_break_it():
+    # 1/scale_out is not a whole number of codes: sigmoid's 1 - f(-x) cannot be exact
+    with pytest.raises(FitError, match="--symmetry on: f\\(x\\) = 1 - f\\(-x\\) needs 1/scale_out "
+                       "to be a whole number of output codes"):
+        actc.build("sigmoid(x)", in_format="s8.4", out_format="u8:0.003:0", symmetry="on")
+    _, d, _ = actc.build("sigmoid(x)", in_format="s8.4", out_format="u8:0.003:0")
+    assert d.fold is None and "whole number" in d.meta["symmetry"]["reason"]
+
+
+def _points(expr, fin="s8.4", fout="s10.7"):
+    s = make_spec(parse(expr), in_format=NumberFormat.parse(fin),
+                  out_format=NumberFormat.parse(fout))
+    return Points.from_samples(s.core_inputs, s.targets)
+
+
+@pytest.mark.parametrize("expr", ["sigmoid(x)", "gelu(x)", "x^3"])
+def test_optimal_max_is_exact(expr):
+    """Against brute force over every placement of 3 breakpoints on 6-bit domains."""
+    p = _points(expr, "s6.3", "s10.7")
+    c = _Costs(p)
+    n = len(p)
+    best = min(
+        max(c.max_error(a, b) for a, b in zip((0, *cut), (*cut, n)))
+        for cut in itertools.combinations(range(1, n), 3)
+    )
+    got = segment_errors(p, optimal_max(p, 4), "max").max()
+    assert got == pytest.approx(best, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("expr", ["sigmoid(x)", "tanh(x)", "gelu(x)"])
+@pytest.mark.parametrize("segments", [3, 8])
+def test_optimal_mse_matches_plain_dp(expr, segments):
+    p = _points(expr, "s9.5", "s12.9")
+    _, want = optimal_mse_plain(p, segments)
+    got = segment_errors(p, optimal_mse(p, segments, exact=True), "mse").sum()
+    assert got == pytest.approx(want, rel=1e-9)
+    fast = segment_errors(p, optimal_mse(p, segments), "mse").sum()
+    assert fast <= want * 1.005
+
+
+@pytest.mark.parametrize("expr", ["sigmoid(x)", "tanh(x)", "gelu(x)", "swish(x)"])
+def test_geba_within_15_percent_of_optimal(expr):
+    p = _points(expr, "s12.8", "s14.11")
+    for m in (8, 16):
+        geba = segment_errors(p, gradient_placement(p, m, "max"), "max").max()
+        best = segment_errors(p, optimal_max(p, m), "max").max()
+        assert geba <= 1.15 * best
+
+
+def test_memory_budget_is_respected():
+    for budget in (600, 1500, 4000):
+        _, d, _ = actc.build("tanh(x)", in_format="s12.8", out_format="s12.10", method="geba",
+                             memory_bits=budget)
+        assert d.memory_bits <= budget
+    _, small, _ = actc.build("tanh(x)", in_format="s12.8", out_format="s12.10", method="geba",
+                             memory_bits=600)
+    _, big, _ = actc.build("tanh(x)", in_format="s12.8", out_format="s12.10", method="geba",
+                           memory_bits=4000)
+    assert big.core.segments > small.core.segments
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(memory_bits=40), "--memory-bits 40 is too small: the smallest geba unit "
+                               "\\(2 segments\\) needs"),
+        (dict(memory_bits=2048), "--memory-bits 2048 is at least a full table \\(256 x 8 = "
+                                 "2048 bits\\): use --method table"),
+        (dict(entries=1), "--entries 1: geba needs 2 segments or more"),
+        (dict(entries=300), "--entries 300 exceeds the 256 segments geba can place on s8.5"),
+        (dict(entries=8, memory_bits=900), "give --entries or --memory-bits, not both"),
+        (dict(search_steps=0), "--search-steps 0 must be 1 or more"),
+    ],
+)
+def test_geba_bad_budgets(kw, message):
+    with pytest.raises(FitError, match=message):
+        actc.build("tanh(x)", bits=8, method="geba", **kw)
+
+
+def test_report_writes_png(tmp_path):
+    r = actc.compile("gelu(x)", in_format="s10.6", out_format="s10.6", method="geba",
+                     entries=12, target="python")
+    r.write(tmp_path)
+    p = subprocess.run([sys.executable, "-m", "actc", "report", str(tmp_path / "gelu.json")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "max error" in p.stdout
+    png = (tmp_path / "gelu_report.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
