@@ -352,8 +352,9 @@ def _expand(mins: np.ndarray, has: np.ndarray) -> np.ndarray:
 def optimal_mse(p: Points, segments: int, exact: bool = False) -> list[int]:
     """Start indices minimising the total squared error by dynamic programming over every
     core input. Default: divide and conquer per layer, then the exchange pass (it only
-    lowers the error); measured within 0.3 % of the exact program (tests/test_geba.py). ``exact``: every
-    layer proved exact by bounded windows (_exact_layer): exact, but minutes at 16 bits."""
+    lowers the error); measured within 0.3 % of the exact program (tests/test_geba.py).
+    ``exact``: every layer proved exact by bounded windows (_exact_layer): exact, but
+    minutes at 16 bits."""
     c = _Costs(p)
     n = len(p)
     if segments >= n:
