@@ -71,7 +71,7 @@ def run(segments, domains, plot_m):
                                     "seconds": secs}
                         if objective == "max" and m == plot_m:
                             curves[(name, domain, label)] = _curve(spec, design)
-                def ratio(a, b, key):
+                def ratio(a, b, key, row=row):
                     return row[a][key] / row[b][key]
 
                 row["max_reduction"] = 1 - ratio("geba_max", "uniform_max", "max_abs")
