@@ -67,18 +67,26 @@ def find_symmetry(expr: Expression) -> Symmetry | None:
     tol = 1e-9 * scale
     pos = sp.Symbol("p", positive=True)
     f_neg = f.subs(x, -x)
+
+    def is_zero(e) -> bool:
+        # expand settles most activations at once; simplify is the slow fallback
+        return sp.expand(e) == 0 or sp.simplify(e) == 0
+
+    def exact(e):
+        v = sp.expand(e)
+        return v if v.is_Rational else sp.simplify(e)
     # s = -1: f(x) + f(-x) is constant
     g = fp + fm
     if np.ptp(g) <= tol:
-        a = sp.simplify(2 * f.subs(x, 0))
-        if a.is_number and sp.simplify((f + f_neg - a).subs(x, pos)) == 0:
+        a = exact(2 * f.subs(x, 0))
+        if a.is_number and is_zero((f + f_neg - a).subs(x, pos)):
             kind = "odd" if a == 0 else "point"
             return Symmetry(kind, -1, float(a), 0.0, _relation(-1, a, 0))
     # s = +1: f(x) - f(-x) is linear in x
     g = (fp - fm) / _PROBES
     if np.ptp(g) <= tol:
-        b = sp.simplify(f.subs(x, 1) - f_neg.subs(x, 1))
-        if b.is_number and sp.simplify((f - f_neg - b * x).subs(x, pos)) == 0:
+        b = exact(f.subs(x, 1) - f_neg.subs(x, 1))
+        if b.is_number and is_zero((f - f_neg - b * x).subs(x, pos)):
             kind = "even" if b == 0 else "odd_plus_linear"
             return Symmetry(kind, 1, 0.0, float(b), _relation(1, 0, b))
     return None
