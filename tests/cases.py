@@ -30,6 +30,9 @@ CASES = [
           entries=64, interpolate=True)),
     ("wide_out", "exp(x)", dict(in_format="s6.2", out_format="u24.8")),
     ("x_to_s4", "x", dict(in_format="s8.4", out_format="s4")),
+    # above 20 bits: the documented sample, segment boundaries included
+    ("wide24_interp", "tanh(x)", dict(in_format="s24.20", out_format="s16.15", method="uniform",
+                                      entries=256, interpolate=True)),
     # symmetry off, and folds of every kind
     ("gelu8_nosym", "gelu(x)", dict(bits=8, symmetry="off")),
     ("relu_fold", "relu(x)", dict(in_format="s9.4", out_format="u10.5")),
