@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from .base import Pass
+from .grau import GrauPass
 from .table import TablePass
+from .threshold import ThresholdPass
 from .uniform import UniformPass
 
 __all__ = ["METHODS", "Pass"]
 
-METHODS: dict[str, type[Pass]] = {p.name: p for p in (TablePass, UniformPass)}
+METHODS: dict[str, type[Pass]] = {
+    p.name: p for p in (TablePass, UniformPass, GrauPass, ThresholdPass)
+}
