@@ -39,7 +39,7 @@ from ..errors import FitError
 from ..ir import ShiftAddCore
 from ..spec import Spec
 from .base import Pass
-from .pwl import Band, PwlFit, code_bounds, minimax_cover, optimal_pwl, slope_interval
+from .pwl import EPS_TOL, Band, PwlFit, code_bounds, minimax_cover, optimal_pwl, slope_interval
 
 __all__ = ["GrauPass", "MAX_OUT_BITS", "PwlFit", "fit_then_round", "fit_shift_add",
            "optimal_pwl", "slope_terms"]
@@ -130,6 +130,8 @@ def _candidates(terms: int, r_hi: int, e: int) -> _Candidates:
 
 
 _BIG = 1 << 60  # "no bound" for the bias interval, beyond any datapath value
+_BLOCK = 1 << 14  # candidates x points computed at once: under malloc's mmap threshold
+_COARSE = 4096  # above this many codes, bracket the error with a fit to a subsample first
 
 
 class _Fitter:
@@ -161,10 +163,11 @@ class _Fitter:
         self.n_upper = np.concatenate([[0], np.cumsum(upper)])
         self._eps = eps
 
-    def h(self, idx: np.ndarray, a: int, b: int) -> np.ndarray:
-        """Sum of the shifted, truncated terms of candidates idx at points [a, b)."""
-        xp = self.xp[a:b][None, :]
-        out = np.zeros((len(idx), b - a), dtype=np.int64)
+    def h(self, idx: np.ndarray, at) -> np.ndarray:
+        """Sum of the shifted, truncated terms of candidates idx at points ``at`` (a slice or
+        an index array)."""
+        xp = self.xp[at][None, :]
+        out = np.zeros((len(idx), xp.shape[1]), dtype=np.int64)
         for k in range(self.terms):
             g = self.c.signs[idx, k][:, None]
             t = xp >> self.c.shifts[idx, k][:, None]
@@ -172,9 +175,23 @@ class _Fitter:
             out += (t ^ -(g < 0).astype(np.int64)) & -(g != 0).astype(np.int64)
         return out
 
-    def bias_range(self, idx: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-        h = self.h(idx, a, b)
-        return (self.lo[a:b] - h).max(axis=1), (self.hi[a:b] - h).min(axis=1)
+    def bias_range(self, idx: np.ndarray, at) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate, the interval of biases meeting eps at points ``at``, computed in
+        blocks small enough to stay in cache."""
+        pts = np.arange(len(self.v))[at]
+        bmin = np.full(len(idx), -_BIG)
+        bmax = np.full(len(idx), _BIG)
+        rows = max(1, _BLOCK // max(1, len(pts)))
+        for r in range(0, len(idx), rows):
+            sub = idx[r : r + rows]
+            for c in range(0, len(pts), _BLOCK):
+                p = pts[c : c + _BLOCK]
+                h = self.h(sub, p)
+                np.maximum(bmin[r : r + rows], (self.lo[p] - h).max(axis=1),
+                           out=bmin[r : r + rows])
+                np.minimum(bmax[r : r + rows], (self.hi[p] - h).min(axis=1),
+                           out=bmax[r : r + rows])
+        return bmin, bmax
 
     def reach(self, i: int, eps: float) -> int:
         """Largest j such that some candidate slope and bias meet eps on [i, j): doubling
@@ -218,9 +235,14 @@ class _Fitter:
         if not (self.n_lower[j] - self.n_lower[i] and self.n_upper[j] - self.n_upper[i]):
             return state
         keep = self.slope_filter(alive, i, j)
+        if keep.sum() > 8 and j - verified > 1024:
+            # the exact test on 512 of the points first: necessary, and cheap
+            pts = np.unique(np.linspace(i, j - 1, 512).astype(np.int64))
+            lo, hi = self.bias_range(alive[keep], pts)
+            keep[keep] = lo <= hi
         if not keep.any():
             return None
-        lo, hi = self.bias_range(alive[keep], verified, j) if j > verified else (
+        lo, hi = self.bias_range(alive[keep], slice(verified, j)) if j > verified else (
             np.full(int(keep.sum()), -_BIG), np.full(int(keep.sum()), _BIG))
         lo, hi = np.maximum(lo, bmin[keep]), np.minimum(hi, bmax[keep])
         ok = lo <= hi
@@ -253,8 +275,8 @@ class _Fitter:
         """(candidate, bias) for segment [a, b) at the current eps: least mean error, then
         fewest terms."""
         idx = self.alive[a]
-        bmin, bmax = self.bias_range(idx, a, b)
-        h = self.h(idx, a, b)
+        bmin, bmax = self.bias_range(idx, slice(a, b))
+        h = self.h(idx, slice(a, b))
         t = self.t[a:b]
         # the bias that centres floor((B + h) / 2^frac) on t, within the feasible range
         centre = np.median((1 << self.frac) * (t + 0.5) - h, axis=1)
@@ -289,7 +311,16 @@ def _fit_frac(spec: Spec, v: np.ndarray, t: np.ndarray, segments: int, terms: in
     fo = spec.out_format
     fitter = _Fitter(v, t, cands, pre, frac, fo.code_min, fo.code_max)
     lower = float(np.abs(spec.rounded - t).max())
-    eps, starts = minimax_cover(len(v), segments, fitter.reach, lower)
+    upper = max(1.0, lower)
+    if len(v) > _COARSE:
+        # a fit to every k-th code bounds the error from below (fewer constraints), and
+        # starts the bisection close to the answer
+        k = -(-len(v) // _COARSE)
+        sub = _Fitter(v[::k], t[::k], cands, pre, frac, fo.code_min, fo.code_max)
+        coarse, _ = minimax_cover(len(sub.v), segments, sub.reach, lower)
+        lower = max(lower, coarse - EPS_TOL)
+        upper = coarse * 1.01 + 0.01
+    eps, starts = minimax_cover(len(v), segments, fitter.reach, lower, upper)
     fitter.alive.clear()
     fitter.bounds(eps)
     for s in starts:  # re-run at the final eps to keep each segment's feasible slopes

@@ -24,7 +24,8 @@ __all__ = [
     "slope_interval",
 ]
 
-# Bisection stops when the bracket on the max error is narrower than this (output LSBs).
+# Bisection stops when the bracket on the max error is narrower than this (output LSBs),
+# or than 0.1 % of the error.
 EPS_TOL = 1e-3
 
 
@@ -56,14 +57,14 @@ def minimax_cover(
         return starts
 
     lo = max(0.0, lower - tol)
-    hi = max(upper, lower)
+    hi = max(upper, lo + tol)
     best = cover(hi)
-    while best is None:
-        lo, hi = hi, hi * 2
+    while best is None:  # widen the bracket: the gap above lo doubles each time
+        lo, hi = hi, hi + 2 * (hi - lo)
         best = cover(hi)
         if hi > 1e12:  # pragma: no cover - a bug, not a user error
             raise RuntimeError("minimax_cover: no feasible tolerance")
-    while hi - lo > tol:
+    while hi - lo > max(tol, 1e-3 * hi):
         mid = (lo + hi) / 2
         c = cover(mid)
         if c is None:
