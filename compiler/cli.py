@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("expression", help='e.g. "gelu(x)", "x*sigmoid(1.702*x)"')
     c.add_argument("--target", "-t", default="all",
                    help="verilog, c, python or all (default: all)")
-    c.add_argument("--method", "-m", default="table", help="table or uniform (default: table)")
+    c.add_argument("--method", "-m", default="table",
+                   help="table, uniform, grau or threshold (default: table)")
     c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
     c.add_argument("--in-bits", type=int, help="input width")
     c.add_argument("--out-bits", type=int, help="output width")
@@ -65,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--entries", type=int, help="uniform: table entries (power of two)")
     g.add_argument("--interpolate", action="store_true", default=None,
                    help="uniform: store a slope per entry and interpolate the low bits")
+    g.add_argument("--segments", type=int, help="grau: linear segments, 2 to 32 (default 8)")
+    g.add_argument("--slopes", help="grau: pot (slopes are powers of two, default), apot2, "
+                   "apot3 or apot4 (sums of 2 to 4 signed powers of two)")
+    g.add_argument("--pipeline", action="store_true", default=None,
+                   help="grau, threshold: pipelined Verilog (2 clocks, a new input every clock)")
+    g.add_argument("--serial", action="store_true", default=None,
+                   help="grau, threshold: serial Verilog, one unit reused over several clocks, "
+                   "start/valid handshake")
 
     v = sub.add_parser("verify", help="check every emitted file against the evaluator",
                        description="Compile/simulate/import what a manifest lists and "
@@ -72,10 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("manifest", help="the <name>.json written by compile")
 
     sub.add_parser("list", help="list the named functions, methods and targets")
+
+    k = sub.add_parser("cost", help="synthesise the Verilog with Yosys: LUTs, flip-flops, depth",
+                       description="Synthesise the Verilog module a manifest lists with Yosys "
+                       "and write LUTs, flip-flops and logic depth into the manifest.")
+    k.add_argument("manifest", help="the <name>.json written by compile (with Verilog)")
+    k.add_argument("--family", default="xilinx",
+                   help="xilinx (UltraScale+, LUT6; default), ice40 (LUT4) or all")
     return p
 
 
-_METHOD_OPTIONS = ("entries", "interpolate")
+_METHOD_OPTIONS = ("entries", "interpolate", "segments", "slopes", "pipeline", "serial")
 
 
 def _compile(args) -> int:
@@ -113,6 +129,19 @@ def _verify(args) -> int:
     report = verify(args.manifest)
     print(report.table())
     return 0 if report.ok else 1
+
+
+def _cost(args) -> int:
+    from .cost import cost
+
+    figures = cost(args.manifest, [args.family])
+    cols = ("luts", "ffs", "carry", "muxes", "dsp", "bram", "depth")
+    print(f"{'family':<8}" + "".join(f"{c:>8}" for c in cols))
+    for family, f in figures.items():
+        print(f"{family:<8}" + "".join(f"{f[c]:>8}" for c in cols))
+    tool = next(iter(figures.values()))["tool"]
+    print(f"{tool}; figures written to {args.manifest}")
+    return 0
 
 
 def _list(args) -> int:
@@ -156,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"compile": _compile, "verify": _verify, "list": _list}[args.command]
+    handler = {"compile": _compile, "verify": _verify, "list": _list,
+               "cost": _cost}[args.command]
     try:
         return handler(args)
     except ActcError as exc:
