@@ -31,3 +31,7 @@ CASES = [
     ("wide_out", "exp(x)", dict(in_format="s6.2", out_format="u24.8")),
     ("x_to_s4", "x", dict(in_format="s8.4", out_format="s4")),
 ]
+
+from .cases_pwl import PWL_CASES  # noqa: E402 - the GRAU and threshold designs
+
+CASES += PWL_CASES

@@ -39,7 +39,16 @@ from ..errors import FitError
 from ..ir import ShiftAddCore
 from ..spec import Spec
 from .base import Pass
-from .pwl import EPS_TOL, Band, PwlFit, code_bounds, minimax_cover, optimal_pwl, slope_interval
+from .pwl import (
+    EPS_TOL,
+    Band,
+    PwlFit,
+    code_bounds,
+    lowest_error,
+    minimax_cover,
+    optimal_pwl,
+    slope_interval,
+)
 
 __all__ = ["GrauPass", "MAX_OUT_BITS", "PwlFit", "fit_then_round", "fit_shift_add",
            "optimal_pwl", "slope_terms"]
@@ -310,7 +319,7 @@ def _fit_frac(spec: Spec, v: np.ndarray, t: np.ndarray, segments: int, terms: in
     cands = _candidates(terms, r_hi, e)
     fo = spec.out_format
     fitter = _Fitter(v, t, cands, pre, frac, fo.code_min, fo.code_max)
-    lower = float(np.abs(spec.rounded - t).max())
+    lower = lowest_error(t, spec.rounded, fo.code_min, fo.code_max)
     upper = max(1.0, lower)
     if len(v) > _COARSE:
         # a fit to every k-th code bounds the error from below (fewer constraints), and

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "Band", "PwlFit", "code_bounds", "exponential_reach", "minimax_cover", "optimal_pwl",
-    "slope_interval",
+    "Band", "PwlFit", "code_bounds", "exponential_reach", "lowest_error", "minimax_cover",
+    "optimal_pwl", "slope_interval", "tolerance",
 ]
 
 # Bisection stops when the bracket on the max error is narrower than this (output LSBs),
@@ -98,13 +98,33 @@ def exponential_reach(i: int, n: int, feasible: Callable[[int, int], bool]) -> i
     return good
 
 
+def tolerance(t: np.ndarray, eps: float, code_min: int, code_max: int):
+    """Where the output may lie for max error eps: [t - eps, t + eps] around each target t,
+    except where t lies outside the output range. There the saturated code is the best any
+    unit can do, and its error u is unavoidable: the output must come within eps - u of it
+    (within 0 when eps < u), so the unavoidable error never loosens the rest of the fit.
+    The resulting max error is max(eps, largest u)."""
+    tc = np.clip(t, code_min, code_max)
+    u = np.abs(t - tc)
+    tol = np.where(u > 0, np.maximum(eps - u, 0.0), eps)
+    return tc - tol, tc + tol
+
+
+def lowest_error(t: np.ndarray, rounded: np.ndarray, code_min: int, code_max: int) -> float:
+    """A lower bound on the max error ``tolerance`` can meet: correct rounding's, over the
+    targets inside the output range."""
+    inside = (t >= code_min) & (t <= code_max)
+    return float(np.abs(rounded - t)[inside].max()) if inside.any() else 0.0
+
+
 def code_bounds(t: np.ndarray, eps: float, code_min: int, code_max: int):
-    """Integer output codes within eps of the targets t, given that the output saturates:
-    (L, U, lower, upper, ok). The unsaturated output z must satisfy z >= L where ``lower``
-    and z <= U where ``upper``; elsewhere saturation alone keeps the output in [L, U].
-    ``ok`` is False where no output code lies within eps at all."""
-    L = np.ceil(t - eps - 1e-9).astype(np.int64)
-    U = np.floor(t + eps + 1e-9).astype(np.int64)
+    """Integer output codes allowed for max error eps (``tolerance``), given that the output
+    saturates: (L, U, lower, upper, ok). The unsaturated output z must satisfy z >= L where
+    ``lower`` and z <= U where ``upper``; elsewhere saturation alone keeps the output in
+    [L, U]. ``ok`` is False where no output code is allowed at all."""
+    lo, hi = tolerance(t, eps, code_min, code_max)
+    L = np.ceil(lo - 1e-9).astype(np.int64)
+    U = np.floor(hi + 1e-9).astype(np.int64)
     ok = (L <= U) & (L <= code_max) & (U >= code_min)
     return L, U, L > code_min, U < code_max, ok
 
@@ -270,9 +290,9 @@ def optimal_pwl(spec, segments: int = 8, rounded: bool = True) -> PwlFit:
             # round(z) lands in [L, U] when z lies in [L - 1/2, U + 1/2]
             lo, hi = L - 0.5 + 1e-9, U + 0.5 - 1e-9
         else:
-            lo, hi = t - eps, t + eps
+            lo, hi = tolerance(t, eps, cmin, cmax)
             lower, upper = lo > cmin, hi < cmax
-            ok = (lo <= cmax) & (hi >= cmin)
+            ok = lo <= hi
         return np.where(lower, lo, -np.inf), np.where(upper, hi, np.inf), ok
 
     cache: dict = {}
@@ -289,8 +309,7 @@ def optimal_pwl(spec, segments: int = 8, rounded: bool = True) -> PwlFit:
 
         return exponential_reach(i, n, feasible)
 
-    lower = float(np.abs(spec.rounded - t).max()) if rounded else float(
-        np.abs(np.clip(t, cmin, cmax) - t).max())
+    lower = lowest_error(t, spec.rounded, cmin, cmax) if rounded else 0.0
     eps, starts = minimax_cover(n, segments, reach, lower)
     lo, hi, _ = intervals(eps)
     ends = [*starts[1:], n]
