@@ -13,7 +13,16 @@ import numpy as np
 from actc.errors import TargetError, ToolError
 from actc.ir import Design, SegmentCore, ShiftAddCore, ThresholdCore, width_of
 
-from .base import EmitInfo, Renderer, Target, c_element, c_int_type, design_summary, rows
+from .base import (
+    EmitInfo,
+    Renderer,
+    Target,
+    c_element,
+    c_int_type,
+    design_summary,
+    rows,
+    slope_rows,
+)
 
 __all__ = ["CTarget", "compile_and_run", "c_compiler"]
 
@@ -56,12 +65,7 @@ def _shiftadd_view(core: ShiftAddCore, name: str) -> dict:
         "bp_t": c_int_type(core.in_bits, False),
         "bias_t": c_int_type(*width_of(core.biases)),
         "bias_rows": rows(core.biases, 8, c_element),
-        "segment_rows": [
-            {"signs": ", ".join(str(g) for g, _ in core.segment_terms(i)),
-             "shifts": ", ".join(str(r) for _, r in core.segment_terms(i)),
-             "slope": core.slope_text(i)}
-            for i in range(core.segments)
-        ],
+        "segment_rows": slope_rows(core),
         "core_range": (min(lo, -reach), max(hi, reach)),
     }
 

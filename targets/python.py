@@ -12,7 +12,7 @@ import numpy as np
 from actc.errors import ToolError
 from actc.ir import Design, SegmentCore, ShiftAddCore, ThresholdCore
 
-from .base import EmitInfo, Renderer, Target, design_summary, rows
+from .base import EmitInfo, Renderer, Target, design_summary, rows, slope_rows
 
 __all__ = ["PythonTarget", "load_module"]
 
@@ -40,12 +40,7 @@ def _shiftadd_view(core: ShiftAddCore) -> dict:
     return {
         "breakpoints": [str(b) for b in core.breakpoints],
         "bias_rows": rows(core.biases, 8, str),
-        "segment_rows": [
-            {"signs": ", ".join(str(g) for g, _ in core.segment_terms(i)),
-             "shifts": ", ".join(str(r) for _, r in core.segment_terms(i)),
-             "slope": core.slope_text(i)}
-            for i in range(core.segments)
-        ],
+        "segment_rows": slope_rows(core),
         "terms": core.terms,
         "pre_shift": core.pre_shift,
         "frac": core.frac,

@@ -197,6 +197,21 @@ def _golden(g, b0: float, b1: float, steps: int = 110) -> tuple[float, float]:
     return b, g(b)
 
 
+def _gap(v: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """g(b) = max(lo - b v) - min(hi - b v) over the finite bounds (convex; a line of slope b
+    fits inside every interval when g(b) <= 0), and a radius |b| <= spread / spacing that
+    holds every slope of interest unless g falls without end."""
+    has_lo, has_hi = np.isfinite(lo), np.isfinite(hi)
+    vl, ll, vh, hh = v[has_lo], lo[has_lo], v[has_hi], hi[has_hi]
+
+    def g(b):
+        return float((ll - b * vl).max() - (hh - b * vh).min())
+
+    spread = float(max(ll.max(), hh.max()) - min(ll.min(), hh.min()))
+    dv = np.diff(v)
+    return g, (spread + 1) / float(dv[dv > 0].min() if (dv > 0).any() else 1) + 1
+
+
 def _stab(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, float]:
     """The line a + b*v that best fits inside the intervals [lo, hi] (either end may be
     infinite): minimises g(b) = max(lo - b v) - min(hi - b v), convex in b, by golden section
@@ -206,16 +221,10 @@ def _stab(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, 
         ends = lo[has_lo] if has_lo.any() else hi[has_hi]
         a = float(ends.max() if has_lo.any() else ends.min()) if ends.size else 0.0
         return -np.inf, a, 0.0
+    g, radius = _gap(v, lo, hi)
     vl, ll, vh, hh = v[has_lo], lo[has_lo], v[has_hi], hi[has_hi]
-
-    def g(b):
-        return float((ll - b * vl).max() - (hh - b * vh).min())
-
-    # |slope| <= spread / spacing unless every upper bound lies left of every lower bound,
-    # when g may fall without end: then widen the bracket while the minimum sits on its edge
-    spread = float(max(ll.max(), hh.max()) - min(ll.min(), hh.min()))
-    dv = np.diff(v)
-    radius = (spread + 1) / float(dv[dv > 0].min() if (dv > 0).any() else 1) + 1
+    # g may fall without end when every upper bound lies left of every lower bound: then
+    # widen the bracket while the minimum sits on its edge
     for _ in range(8):
         b, f = _golden(g, -radius, radius)
         if f <= 0 or abs(b) < radius * (1 - 1e-6):
@@ -229,17 +238,9 @@ def slope_interval(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float
     """The slopes b of every line a + b*v inside the intervals [lo, hi] (ends may be
     infinite), widened a little so it errs on the outside; None when there is no such line.
     A necessary condition to test many candidate slopes against at once."""
-    has_lo, has_hi = np.isfinite(lo), np.isfinite(hi)
-    if not has_lo.any() or not has_hi.any():
+    if not np.isfinite(lo).any() or not np.isfinite(hi).any():
         return -np.inf, np.inf
-    vl, ll, vh, hh = v[has_lo], lo[has_lo], v[has_hi], hi[has_hi]
-
-    def g(b):
-        return float((ll - b * vl).max() - (hh - b * vh).min())
-
-    spread = float(max(ll.max(), hh.max()) - min(ll.min(), hh.min()))
-    dv = np.diff(v)
-    radius = (spread + 1) / float(dv[dv > 0].min() if (dv > 0).any() else 1) + 1
+    g, radius = _gap(v, lo, hi)
     b, f = _golden(g, -radius, radius, 60)
     if f > 1e-9:
         return None
