@@ -4,25 +4,29 @@ multiplier (GRAU, Liu, Ullah, Kumar 2026).
 
 The fit works in the integer datapath itself (``ShiftAddCore`` in ir.py), not fit-then-round:
 
-1. Targets are the unrounded output codes t(v), clipped to the output range, at every core
-   input v. A segment [i, j) with slope candidate s (its terms' signs and shifts) and integer
-   bias B meets tolerance eps when every output ``floor((B + h_s(v)) / 2^frac)`` lies within
-   eps of t(v), where h_s(v) is the exact sum of the shifted, truncated terms. For fixed s
-   that is an interval of B: [max(L(v) 2^frac - h_s(v)), min((U(v) + 1) 2^frac - 1 - h_s(v))]
-   with L = ceil(t - eps), U = floor(t + eps); the segment is feasible when some s in the
-   slope set leaves the interval non-empty. This test is exact: it measures the real
-   rounded outputs, truncation of every shifted term included.
+1. Targets are the unrounded output codes t(v) at every core input v. A segment [i, j) with
+   slope candidate s (its terms' signs and shifts) and integer bias B meets tolerance eps when
+   every output ``floor((B + h_s(v)) / 2^frac)``, saturated, lies within eps of t(v), where
+   h_s(v) is the exact sum of the shifted, truncated terms. For fixed s that is an interval
+   of B, [max(L(v) 2^frac - h_s(v)), min((U(v) + 1) 2^frac - 1 - h_s(v))] with
+   L = ceil(t - eps), U = floor(t + eps) (one-sided where the output saturates; where t lies
+   outside the output range the saturated code is required instead, ``pwl.tolerance``); the
+   segment is feasible when some s in the slope set leaves the interval non-empty. The test
+   is exact: it measures the real rounded outputs, every truncation included.
 2. Feasibility is hereditary, so the greedy cover (each segment as long as it can be, left to
    right) needs the fewest segments for eps, and bisection on eps finds the least max error
    reachable with ``segments`` segments: breakpoints, slopes and biases chosen together,
-   minimax. Only slopes within the band a line through the segment's end points allows
-   (``pwl.band``, widened by the truncation slack) are tried, so long segments test few
-   candidates. Breakpoints never collapse: a segment is at least one code long.
-3. In each segment of the final cover, among the slopes and biases that meet the optimal eps,
+   minimax. Breakpoints never collapse: a segment is at least one code long.
+3. Speed: a candidate is only tested where two necessary conditions allow its slope (the
+   band through the segment's end points, ``pwl.Band``, and the slope interval of a relaxed
+   real line fit on a subsample, ``pwl.slope_interval``); survivors of a shorter segment are
+   the only candidates for a longer one and their bias intervals are extended over the new
+   points only; regions with one-sided bounds (saturation) cost nothing; above 4096 codes a
+   fit to a subsample brackets the error first.
+4. In each segment of the final cover, among the slopes and biases that meet the optimal eps,
    the one with the least mean error wins (then the fewer terms).
-4. The accumulator's fractional bits (``frac``) are tried from 0 to 6; the smallest whose
-   error is within 1 % of the best is kept. ``pre_shift`` = frac + the bits the steepest
-   slope needs above 1 output code per input code.
+5. ``frac`` = terms + 2 (truncating the terms then costs at most 1/4 LSB); ``pre_shift`` =
+   frac + the bits the steepest slope needs above one output code per input code.
 """
 
 from __future__ import annotations
