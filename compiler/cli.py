@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--target", "-t", default="all",
                    help="verilog, c, python or all (default: all)")
     c.add_argument("--method", "-m", default="table",
-                   help="table, uniform, geba or optimal (default: table); actc list shows all")
+                   help="table, uniform, geba, optimal, grau or threshold (default: table); "
+                   "actc list shows all")
     c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
     c.add_argument("--in-bits", type=int, help="input width")
     c.add_argument("--out-bits", type=int, help="output width")
@@ -80,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
                    "(auto: where exact; on: required; off: never)")
     g.add_argument("--no-symmetry", dest="symmetry", action="store_const", const="off",
                    help="same as --symmetry off")
+    g.add_argument("--segments", type=int, help="grau: linear segments, 2 to 32 (default 8)")
+    g.add_argument("--slopes", help="grau: pot (slopes are powers of two, default), apot2, "
+                   "apot3 or apot4 (sums of 2 to 4 signed powers of two)")
+    g.add_argument("--pipeline", action="store_true", default=None,
+                   help="grau, threshold: pipelined Verilog (2 clocks, a new input every clock)")
+    g.add_argument("--serial", action="store_true", default=None,
+                   help="grau, threshold: serial Verilog, one unit reused over several clocks, "
+                   "start/valid handshake")
 
     v = sub.add_parser("verify", help="check every emitted file against the evaluator",
                        description="Compile/simulate/import what a manifest lists and "
@@ -94,11 +103,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="output file (default: <name>_report.png beside the manifest)")
 
     sub.add_parser("list", help="list the named functions, methods and targets")
+
+    k = sub.add_parser("cost", help="synthesise the Verilog with Yosys: LUTs, flip-flops, depth",
+                       description="Synthesise the Verilog module a manifest lists with Yosys "
+                       "and write LUTs, flip-flops and logic depth into the manifest.")
+    k.add_argument("manifest", help="the <name>.json written by compile (with Verilog)")
+    k.add_argument("--family", default="xilinx",
+                   help="xilinx (UltraScale+, LUT6; default), ice40 (LUT4) or all")
     return p
 
 
 _METHOD_OPTIONS = ("entries", "interpolate", "memory_bits", "spacing", "objective",
-                   "search_steps", "symmetry")
+                   "search_steps", "symmetry", "segments", "slopes", "pipeline", "serial")
 
 
 def _compile(args) -> int:
@@ -149,6 +165,19 @@ def _report(args) -> int:
     return 0
 
 
+def _cost(args) -> int:
+    from .cost import cost
+
+    figures = cost(args.manifest, [args.family])
+    cols = ("luts", "ffs", "carry", "muxes", "dsp", "bram", "depth")
+    print(f"{'family':<8}" + "".join(f"{c:>8}" for c in cols))
+    for family, f in figures.items():
+        print(f"{family:<8}" + "".join(f"{f[c]:>8}" for c in cols))
+    tool = next(iter(figures.values()))["tool"]
+    print(f"{tool}; figures written to {args.manifest}")
+    return 0
+
+
 def _list(args) -> int:
     from actc.functions import FUNCTIONS
 
@@ -190,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"compile": _compile, "verify": _verify, "report": _report,
-               "list": _list}[args.command]
+    handler = {"compile": _compile, "verify": _verify, "report": _report, "list": _list,
+               "cost": _cost}[args.command]
     try:
         return handler(args)
     except ActcError as exc:

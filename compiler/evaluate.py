@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .floatbits import bits_to_f32, f32_to_bits, p_index
-from .ir import Design, FloatSegmentCore, SegmentCore
+from .ir import Design, FloatSegmentCore, SegmentCore, ShiftAddCore, ThresholdCore
 
 __all__ = ["evaluate", "eval_core"]
 
@@ -78,7 +78,25 @@ def float_output(y: np.ndarray, fo) -> np.ndarray:
     return r.astype(np.int64)
 
 
-_CORE_EVALUATORS = {SegmentCore: _segments}
+def _shiftadd(core: ShiftAddCore, v: np.ndarray) -> np.ndarray:
+    seg = np.searchsorted(np.asarray(core.breakpoints, dtype=np.int64), v, side="right")
+    signs = np.asarray(core.signs, dtype=np.int64).reshape(core.segments, core.terms)[seg]
+    shifts = np.asarray(core.shifts, dtype=np.int64).reshape(core.segments, core.terms)[seg]
+    xp = v << core.pre_shift
+    acc = np.asarray(core.biases, dtype=np.int64)[seg]
+    for k in range(core.terms):
+        t = xp >> shifts[..., k]
+        acc = acc + np.where(signs[..., k] > 0, t, np.where(signs[..., k] < 0, ~t, 0))
+    return acc >> core.frac
+
+
+def _threshold(core: ThresholdCore, v: np.ndarray) -> np.ndarray:
+    up = np.searchsorted(np.asarray(core.up, dtype=np.int64), v, side="right")
+    down = np.searchsorted(np.asarray(core.down, dtype=np.int64), v, side="right")
+    return core.base + up - down
+
+
+_CORE_EVALUATORS = {SegmentCore: _segments, ShiftAddCore: _shiftadd, ThresholdCore: _threshold}
 
 
 def eval_core(core, v: np.ndarray) -> np.ndarray:

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 from .formats import NumberFormat, format_from_json
 
 __all__ = [
-    "CORES", "Design", "FloatSegmentCore", "Fold", "SegmentCore", "signed_width",
-    "unsigned_width", "width_of",
+    "ARCHITECTURES", "CORES", "Design", "FloatSegmentCore", "Fold", "SegmentCore",
+    "ShiftAddCore", "ThresholdCore", "signed_width", "unsigned_width", "width_of",
 ]
 
 
@@ -84,8 +84,17 @@ class _Json:
         return cls(**kw)
 
 
+class _IntegerCore(_Json):
+    """An integer core: ``acc_range()`` bounds its accumulator, ``frac`` its final shift."""
+
+    def output_range(self) -> tuple[int, int]:
+        """Range of the core's integer output y (after its final shift)."""
+        lo, hi = self.acc_range()  # type: ignore[attr-defined]
+        return lo >> self.frac, hi >> self.frac  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class SegmentCore(_Json):
+class SegmentCore(_IntegerCore):
     """Piecewise-constant or piecewise-linear tables: see the module docstring."""
 
     kind: ClassVar[str] = "segments"
@@ -164,14 +173,6 @@ class SegmentCore(_Json):
         rnd = (1 << (self.frac - 1)) if self.frac > 0 else 0
         return lo, hi + rnd
 
-    def output_range(self) -> tuple[int, int]:
-        """Range of the core's integer output y (after its final rounding shift)."""
-        lo, hi = self.acc_range()
-        return lo >> self.frac, hi >> self.frac
-
-    def search_steps_needed(self) -> int:
-        return self.search_steps
-
     def memory_bits(self) -> int:
         bits = self.segments * width_of(self.values)[0]
         if self.slopes is not None:
@@ -248,7 +249,6 @@ class FloatSegmentCore(_Json):
                 f"mantissa bits, {self.search_steps} search steps")
 
 
-CORES: dict[str, type] = {c.kind: c for c in (SegmentCore, FloatSegmentCore)}
 
 
 @dataclass(frozen=True)
@@ -288,6 +288,221 @@ class Fold(_Json):
         """Range of the mirrored output for core outputs in [lo, hi] and e in [e_min, -1]."""
         ends = [self.sign * y + self.offset + self.slope * e for y in (lo, hi) for e in (e_min, -1)]
         return min(ends), max(ends)
+ARCHITECTURES = ("parallel", "pipelined", "serial")
+
+
+def _check_architecture(arch: str) -> None:
+    _require(arch in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}")
+
+
+def _ascending(values, strict: bool) -> bool:
+    return all(a < b if strict else a <= b for a, b in zip(values, values[1:]))
+
+
+@dataclass(frozen=True)
+class ShiftAddCore(_IntegerCore):
+    """GRAU: piecewise-linear segments whose slopes are sums of signed powers of two, so the
+    datapath has comparators, shifts and adders but no multiplier. With S segments and
+    K = ``terms`` slope terms per segment (``signs``/``shifts`` are S x K, row-major)::
+
+        seg = number of breakpoints b with v >= b              (S - 1 comparators)
+        xp  = v << pre_shift                                     (input pre-shift)
+        t_k = xp >> shifts[seg][k]                               (per-segment right shift)
+        acc = biases[seg] + sum_k (t_k if signs[seg][k] > 0      (shift-add)
+                                   else ~t_k if signs[seg][k] < 0 else 0)
+        y   = acc >> frac                                        (floor, arithmetic)
+
+    A negative term is the ones' complement ``~t = -t - 1`` (an inverter, no carry-in); the
+    fitted bias absorbs the -1, and the rounding offset of the final shift. Segment ``seg``'s
+    slope is sum_k signs * 2^(pre_shift - frac - shifts) output codes per input code.
+    ``architecture`` says how the Verilog schedules the same arithmetic: ``parallel``
+    (combinational), ``pipelined`` (comparators | shift-add, 2 clocks) or ``serial`` (one
+    shift-add unit, one bit position per clock, start/valid handshake).
+    """
+
+    kind: ClassVar[str] = "shiftadd"
+
+    in_bits: int
+    breakpoints: tuple[int, ...]  # S - 1 ascending segment starts (v), each in 1..2^in_bits-1
+    biases: tuple[int, ...]  # S, with ``frac`` fractional bits
+    signs: tuple[int, ...]  # S x terms of -1, 0, +1
+    shifts: tuple[int, ...]  # S x terms right shifts of xp (0 where the sign is 0)
+    terms: int = 1
+    pre_shift: int = 0
+    frac: int = 0
+    architecture: str = "parallel"
+
+    def __post_init__(self):
+        s, k = len(self.biases), self.terms
+        _require(1 <= self.in_bits <= 32, "core input width out of range")
+        _require(s >= 1 and k >= 1, "a shift-add core needs segments and terms")
+        _require(len(self.breakpoints) == s - 1, "one breakpoint between each two segments")
+        _require(_ascending(self.breakpoints, strict=True), "breakpoints must ascend")
+        _require(all(0 < b < 1 << self.in_bits for b in self.breakpoints),
+                 "breakpoints must lie inside the input range")
+        _require(len(self.signs) == s * k and len(self.shifts) == s * k, "S x terms signs/shifts")
+        _require(all(g in (-1, 0, 1) for g in self.signs), "signs are -1, 0 or +1")
+        _require(0 <= self.frac <= 30 and 0 <= self.pre_shift <= 30, "shift out of range")
+        _require(self.in_bits + self.pre_shift <= 62, "pre-shifted input wider than 62 bits")
+        _require(all(0 <= r <= self.in_bits + self.pre_shift for r in self.shifts),
+                 "shifts must lie in 0..in_bits + pre_shift")
+        for i in range(s):
+            used = [r for g, r in self.segment_terms(i) if g]
+            _require(len(set(used)) == len(used), "a segment's terms need distinct shifts")
+        _check_architecture(self.architecture)
+
+    @property
+    def segments(self) -> int:
+        return len(self.biases)
+
+    def segment_terms(self, i: int) -> list[tuple[int, int]]:
+        """[(sign, shift), ...] of segment i, zero terms included."""
+        k = self.terms
+        return list(zip(self.signs[i * k : (i + 1) * k], self.shifts[i * k : (i + 1) * k]))
+
+    def starts(self) -> tuple[int, ...]:
+        return (0, *self.breakpoints)
+
+    def ends(self) -> tuple[int, ...]:
+        return tuple(b - 1 for b in self.breakpoints) + ((1 << self.in_bits) - 1,)
+
+    def slope(self, i: int) -> float:
+        """Segment i's slope in output codes per input code."""
+        e = self.pre_shift - self.frac
+        return float(sum(g * 2.0 ** (e - r) for g, r in self.segment_terms(i)))
+
+    def slope_text(self, i: int) -> str:
+        """Segment i's slope as signed powers of two, e.g. ``2^-3 - 2^-6`` (or ``0``)."""
+        e = self.pre_shift - self.frac
+        parts = [("-" if g < 0 else "+", f"2^{e - r}") for g, r in self.segment_terms(i) if g]
+        if not parts:
+            return "0"
+        text = " ".join(f"{sgn} {p}" for sgn, p in parts)
+        return text[2:] if text.startswith("+") else "-" + text[2:]
+
+    def digit_range(self) -> tuple[int, int]:
+        """(lowest, highest) shift any non-zero term uses: the serial unit's bit positions."""
+        used = [r for g, r in zip(self.signs, self.shifts) if g]
+        return (min(used), max(used)) if used else (0, 0)
+
+    def term_range(self, i: int, sign: int, shift: int) -> tuple[int, int]:
+        """Smallest and largest value term (sign, shift) takes on segment i."""
+        lo = (self.starts()[i] << self.pre_shift) >> shift
+        hi = (self.ends()[i] << self.pre_shift) >> shift
+        if sign > 0:
+            return lo, hi
+        return (~hi, ~lo) if sign < 0 else (0, 0)
+
+    def acc_range(self) -> tuple[int, int]:
+        lo = hi = 0
+        for i in range(self.segments):
+            a = b = self.biases[i]
+            for g, r in self.segment_terms(i):
+                t0, t1 = self.term_range(i, g, r)
+                a, b = a + t0, b + t1
+            lo, hi = min(lo, a), max(hi, b)
+        return lo, hi
+
+    def memory_bits(self) -> int:
+        """Bits of the per-segment constants: breakpoints, biases, signs and shifts."""
+        if self.segments == 1:
+            bp = 0
+        else:
+            bp = (self.segments - 1) * self.in_bits
+        shift_bits = unsigned_width(max(self.shifts))
+        return (bp + self.segments * width_of(self.biases)[0]
+                + self.segments * self.terms * (2 + shift_bits))
+
+    def parameters(self) -> dict:
+        s = 2.0 ** -self.frac
+        return {
+            "segments_used": self.segments,
+            "breakpoints": list(self.breakpoints),
+            "slope_terms": [self.slope_text(i) for i in range(self.segments)],
+            "slope_values": [self.slope(i) for i in range(self.segments)],
+            "biases": [b * s for b in self.biases],
+            "pre_shift": self.pre_shift,
+            "frac": self.frac,
+            "architecture": self.architecture,
+        }
+
+    def summary(self) -> str:
+        return (f"{self.segments} shift-add segments (up to {self.terms} power-of-two slope "
+                f"term{'s' if self.terms > 1 else ''}), {self.architecture}")
+
+
+@dataclass(frozen=True)
+class ThresholdCore(_IntegerCore):
+    """FINN's multi-threshold unit, extended to any function on the codes::
+
+        y = base + #{t in up: v >= t} - #{t in down: v >= t}
+
+    For a non-decreasing function ``down`` is empty and this is FINN's unit: the output is
+    the number of thresholds reached plus an offset. Where the correctly rounded output
+    falls (GELU, SiLU left of their minimum), each downward step is a ``down`` threshold,
+    so the unit stays exact on every code. Thresholds repeat where the output jumps by more
+    than one code. ``architecture``: ``parallel`` (a comparator per threshold),
+    ``pipelined`` (comparators | count, 2 clocks) or ``serial`` (one comparator, a binary
+    search of each sorted list, one step per clock).
+    """
+
+    kind: ClassVar[str] = "threshold"
+
+    in_bits: int
+    base: int
+    up: tuple[int, ...]
+    down: tuple[int, ...]
+    architecture: str = "parallel"
+
+    def __post_init__(self):
+        _require(1 <= self.in_bits <= 32, "core input width out of range")
+        for lst in (self.up, self.down):
+            _require(_ascending(lst, strict=False), "thresholds must ascend")
+            _require(all(0 < t < 1 << self.in_bits for t in lst),
+                     "thresholds must lie inside the input range")
+        _check_architecture(self.architecture)
+
+    @property
+    def thresholds(self) -> int:
+        return len(self.up) + len(self.down)
+
+    @property
+    def monotone(self) -> bool:
+        return not (self.up and self.down)
+
+    @property
+    def frac(self) -> int:
+        """No fractional bits: the count is the output."""
+        return 0
+
+    def search_steps(self) -> tuple[int, int]:
+        """Binary-search steps of the serial unit for the up and the down list."""
+        return len(self.up).bit_length(), len(self.down).bit_length()
+
+    def acc_range(self) -> tuple[int, int]:
+        return self.base - len(self.down), self.base + len(self.up)
+
+    def memory_bits(self) -> int:
+        return self.thresholds * self.in_bits
+
+    def parameters(self) -> dict:
+        return {
+            "thresholds": self.thresholds,
+            "up_thresholds": len(self.up),
+            "down_thresholds": len(self.down),
+            "monotone": self.monotone,
+            "base": self.base,
+            "architecture": self.architecture,
+        }
+
+    def summary(self) -> str:
+        kind = "monotone" if self.monotone else "signed (non-monotone)"
+        return f"{self.thresholds} thresholds, {kind}, {self.architecture}"
+
+
+CORES: dict[str, type] = {
+    c.kind: c for c in (SegmentCore, FloatSegmentCore, ShiftAddCore, ThresholdCore)
+}
 
 
 @dataclass(frozen=True)

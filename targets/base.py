@@ -123,6 +123,13 @@ def design_summary(design) -> str:
     return design.core.summary() + f", {design.memory_bits} ROM bits"
 
 
+def slope_rows(core) -> list[dict]:
+    """A shift-add core's per-segment terms as text: signs, shifts, and the slope."""
+    return [{"signs": ", ".join(str(g) for g, _ in core.segment_terms(i)),
+             "shifts": ", ".join(str(r) for _, r in core.segment_terms(i)),
+             "slope": core.slope_text(i)} for i in range(core.segments)]
+
+
 def rows(values, per_row: int, fmt) -> list[str]:
     """Table literal rows of per_row formatted values."""
     vals = [fmt(int(v)) for v in values]

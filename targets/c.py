@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from actc.errors import TargetError, ToolError
-from actc.ir import Design, SegmentCore, width_of
+from actc.ir import Design, SegmentCore, ShiftAddCore, ThresholdCore, width_of
 
 from .base import (
     EmitInfo,
@@ -22,6 +22,7 @@ from .base import (
     c_literal,
     design_summary,
     rows,
+    slope_rows,
 )
 
 __all__ = ["CTarget", "compile_and_run", "c_compiler"]
@@ -60,7 +61,43 @@ def _segments_view(core: SegmentCore, name: str) -> dict:
     return ctx
 
 
-_CORE_VIEWS = {SegmentCore: ("segments.h.j2", _segments_view)}
+def _shiftadd_view(core: ShiftAddCore, name: str) -> dict:
+    # acc_t must hold the bias, every term and every partial sum, not only the result
+    terms = [max(abs(a) for a in core.term_range(i, g, r)) for i in range(core.segments)
+             for g, r in core.segment_terms(i)]
+    reach = max(abs(b) for b in core.biases) + core.terms * max(terms) + 1
+    lo, hi = core.acc_range()
+    return {
+        "segments": core.segments,
+        "terms": core.terms,
+        "pre_shift": core.pre_shift,
+        "frac": core.frac,
+        "breakpoints": ", ".join(c_element(b) for b in core.breakpoints),
+        "bp_t": c_int_type(core.in_bits, False),
+        "bias_t": c_int_type(*width_of(core.biases)),
+        "bias_rows": rows(core.biases, 8, c_element),
+        "segment_rows": slope_rows(core),
+        "core_range": (min(lo, -reach), max(hi, reach)),
+    }
+
+
+def _threshold_view(core: ThresholdCore, name: str) -> dict:
+    lists = [{"name": key, "count": len(values), "rows": rows(values, 12, c_element)}
+             for key, values in (("up", core.up), ("down", core.down)) if values]
+    lo, hi = core.acc_range()
+    return {
+        "base": core.base,
+        "lists": lists,
+        "thr_t": c_int_type(core.in_bits, False),
+        "core_range": (min(lo, core.base), max(hi, core.base)),
+    }
+
+
+_CORE_VIEWS = {
+    SegmentCore: ("segments.h.j2", _segments_view),
+    ShiftAddCore: ("shiftadd.h.j2", _shiftadd_view),
+    ThresholdCore: ("threshold.h.j2", _threshold_view),
+}
 
 
 class CTarget(Target):

@@ -10,9 +10,9 @@ from typing import ClassVar
 import numpy as np
 
 from actc.errors import ToolError
-from actc.ir import Design, SegmentCore
+from actc.ir import Design, SegmentCore, ShiftAddCore, ThresholdCore
 
-from .base import EmitInfo, Renderer, Target, design_summary, rows
+from .base import EmitInfo, Renderer, Target, design_summary, rows, slope_rows
 
 __all__ = ["PythonTarget", "load_module"]
 
@@ -39,7 +39,32 @@ def _segments_view(core: SegmentCore) -> dict:
     return ctx
 
 
-_CORE_VIEWS = {SegmentCore: ("segments.py.j2", _segments_view)}
+def _shiftadd_view(core: ShiftAddCore) -> dict:
+    return {
+        "breakpoints": [str(b) for b in core.breakpoints],
+        "bias_rows": rows(core.biases, 8, str),
+        "segment_rows": slope_rows(core),
+        "terms": core.terms,
+        "pre_shift": core.pre_shift,
+        "frac": core.frac,
+        "core_range": core.acc_range(),
+    }
+
+
+def _threshold_view(core: ThresholdCore) -> dict:
+    return {
+        "base": core.base,
+        "up_rows": rows(core.up, 12, str),
+        "down_rows": rows(core.down, 12, str),
+        "core_range": core.acc_range(),
+    }
+
+
+_CORE_VIEWS = {
+    SegmentCore: ("segments.py.j2", _segments_view),
+    ShiftAddCore: ("shiftadd.py.j2", _shiftadd_view),
+    ThresholdCore: ("threshold.py.j2", _threshold_view),
+}
 
 
 class PythonTarget(Target):

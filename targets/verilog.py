@@ -13,7 +13,15 @@ from typing import ClassVar
 import numpy as np
 
 from actc.errors import TargetError, ToolError
-from actc.ir import Design, SegmentCore, signed_width, unsigned_width, width_of
+from actc.ir import (
+    Design,
+    SegmentCore,
+    ShiftAddCore,
+    ThresholdCore,
+    signed_width,
+    unsigned_width,
+    width_of,
+)
 
 from .base import EmitInfo, Renderer, Target, design_summary, hex_pattern
 
@@ -62,8 +70,8 @@ def rom_table(values, width: int, index_bits: int) -> RomTable:
     return RomTable(len(vals), width, index_bits, low, groups)
 
 
-def _zext(signal: str, width: int, to: int) -> str:
-    """An unsigned signal zero-extended to `to` bits (for unsigned compares)."""
+def _uext(signal: str, width: int, to: int) -> str:
+    """An unsigned signal zero-extended to `to` bits, still unsigned (for compares)."""
     return signal if width == to else f"{{{to - width}'b0, {signal}}}"
 
 
@@ -105,16 +113,148 @@ def _segments_view(core: SegmentCore, w: int) -> dict:
     return ctx
 
 
-_render = Renderer("verilog", ext=_ext, shex=_shex, zext=_zext)
+def _zext(signal: str, width: int, to: int) -> str:
+    """An unsigned signal of ``width`` bits as a signed ``to``-bit expression: zero-extended,
+    or its low ``to`` bits (the datapath wraps modulo 2^to, and its result fits)."""
+    if width == to:
+        return f"$signed({signal})"
+    if width > to:
+        return f"$signed({signal}[{to - 1}:0])"
+    return f"$signed({{{to - width}'d0, {signal}}})"
 
-_CORE_VIEWS = {SegmentCore: ("segments.v.j2", _segments_view)}
+
+def _term(pair: tuple[int, int], xw: int, aw: int) -> str:
+    """Slope term (sign, right shift) of the xw-bit pre-shifted input xp, in aw bits."""
+    sign, shift = pair
+    if sign == 0:
+        return f"{aw}'sd0"
+    if shift >= xw:
+        value = f"{aw}'sd0"
+    else:
+        top = min(xw - 1, shift + aw - 1)
+        value = _zext(f"xp[{top}:{shift}]", top - shift + 1, aw)
+    return value if sign > 0 else f"~{value}"
 
 
-def frame_view(design: Design) -> dict:
-    """Widths and literals of the frame around the core: fold, result, saturation."""
+def _tree(breakpoints: tuple[int, ...], lo: int, hi: int, iw: int, n: int) -> str:
+    """Segments lo..hi as a binary search tree of comparisons of u with the breakpoints
+    (segment k starts at breakpoints[k - 1])."""
+    if lo == hi:
+        return f"{iw}'d{lo}"
+    mid = (lo + hi + 1) // 2
+    right = _tree(breakpoints, mid, hi, iw, n)
+    left = _tree(breakpoints, lo, mid - 1, iw, n)
+    right, left = (f"({t})" if "?" in t else t for t in (right, left))
+    return f"(u >= {n}'d{breakpoints[mid - 1]}) ? {right} : {left}"
+
+
+def _case_labels(count: int, iw: int) -> list[str]:
+    """Case labels for count entries, plus ``default`` (repeating the last) unless they
+    cover every index value."""
+    labels = [f"{iw}'d{i}" for i in range(count)]
+    return labels + (["default"] if count < 1 << iw else [])
+
+
+def _clock(core, serial_latency: int) -> dict | None:
+    if core.architecture == "pipelined":
+        return {"testbench": "testbench_pipelined.v.j2", "latency": 2}
+    if core.architecture == "serial":
+        return {"testbench": "testbench_serial.v.j2", "latency": serial_latency}
+    return None
+
+
+def _shiftadd_view(core: ShiftAddCore, w: int) -> dict:
+    n, s = core.in_bits, core.segments
+    iw = unsigned_width(s - 1)
+    xw = n + core.pre_shift
+    d_min, d_max = core.digit_range()
+    steps = d_max - d_min + 1
+    rows = []
+    for label in _case_labels(s, iw):
+        i = s - 1 if label == "default" else int(label.split("'d")[1])
+        add = sub = 0
+        for g, r in core.segment_terms(i):
+            if g > 0:
+                add |= 1 << (r - d_min)
+            elif g < 0:
+                sub |= 1 << (r - d_min)
+        rows.append({
+            "label": label,
+            "bias": core.biases[i],
+            "terms": core.segment_terms(i),
+            "slope": core.slope_text(i),
+            "digits": f"{2 * steps}'b{(sub << steps) | add:0{2 * steps}b}",
+        })
+    serial = core.architecture == "serial"
+    ctx = {
+        "template": "shiftadd_serial.v.j2" if serial else "shiftadd.v.j2",
+        "segments": s,
+        "terms": core.terms,
+        "pre_shift": core.pre_shift,
+        "frac": core.frac,
+        "iw": iw,
+        "xw": xw,
+        "tree": _tree(core.breakpoints, 0, s - 1, iw, n),
+        "segment_rows": rows,
+        "pipelined": core.architecture == "pipelined",
+        "aw": signed_width(*core.acc_range()) + 1,
+        "r_is_aw": True,
+    }
+    if serial:
+        ctx.update(unit="one shift-add unit (one bit position of the slopes per clock)",
+                   latency=steps, sw=unsigned_width(steps - 1), d_min=d_min, shw=xw - d_min)
+    ctx["clock"] = _clock(core, steps)
+    return ctx
+
+
+def _threshold_view(core: ThresholdCore, w: int) -> dict:
+    n = core.in_bits
+    lists = []
+    for name, values in (("up", core.up), ("down", core.down)):
+        if values:
+            ib = unsigned_width(len(values) - 1)
+            lists.append({
+                "name": name,
+                "count": len(values),
+                "thresholds": [f"{n}'d{t}" for t in values],
+                "cw": unsigned_width(len(values)),
+                "table": rom_table(values, n, ib),
+            })
+    ku, kd = core.search_steps()
+    steps = max(1, ku + kd)
+    bits = list(range(ku - 1, -1, -1)) + list(range(kd - 1, -1, -1))
+    serial = core.architecture == "serial"
+    ctx = {
+        "template": "threshold_serial.v.j2" if serial else "threshold.v.j2",
+        "base": core.base,
+        "lists": lists,
+        "pipelined": core.architecture == "pipelined",
+        "aw": signed_width(*core.acc_range()) + 1,
+        "r_is_aw": True,
+    }
+    if serial:
+        ctx.update(unit="one comparator (a binary search of the sorted thresholds)",
+                   latency=steps, sw=unsigned_width(steps - 1), up_steps=ku, bits=bits,
+                   bw=unsigned_width(max(bits, default=0)), cw=max(1, ku, kd))
+    ctx["clock"] = _clock(core, steps)
+    return ctx
+
+
+_render = Renderer("verilog", ext=_ext, shex=_shex, term=_term, zext=_zext, uext=_uext)
+
+_CORE_VIEWS = {
+    SegmentCore: ("segments.v.j2", _segments_view),
+    ShiftAddCore: ("shiftadd.v.j2", _shiftadd_view),
+    ThresholdCore: ("threshold.v.j2", _threshold_view),
+}
+
+
+def frame_view(design: Design, r_width: int | None = None) -> dict:
+    """Widths and literals of the frame around the core: fold, result, saturation. The core
+    template declares its result r signed, ``r_width`` bits wide (default: just enough)."""
     fi, fo = design.in_format, design.out_format
     rlo, rhi = design.core.output_range()
-    rw = signed_width(rlo, rhi)
+    rw = r_width or signed_width(rlo, rhi)
     lo, hi = design.result_range()
     spans = [lo, hi, fo.code_min, fo.code_max, rlo, rhi]
     ctx: dict = {"fold": design.fold, "w": design.core_bits, "rw": rw}
@@ -123,7 +263,7 @@ def frame_view(design: Design) -> dict:
         ew = fi.bits + 2
         emin, _ = design.mirror_range()
         spans += [f.offset, f.slope * emin, f.sign * rlo, f.sign * rhi]
-        sw = max(signed_width(min(spans), max(spans)) + 1, ew)
+        sw = max(signed_width(min(spans), max(spans)) + 1, ew, rw)
         r, e = _ext("r", rw, True, sw), _ext("e", ew, True, sw)
         expr = r if f.sign > 0 else f"-{r}"
         if f.offset:
@@ -133,10 +273,10 @@ def frame_view(design: Design) -> dict:
         top = max(f.center - fi.code_min, fi.code_max - f.center)
         mirror = ("c" if f.sign > 0 else "-c") + (f" + {f.offset}" if f.offset else "") + (
             f" + {f.slope}*e" if f.slope else "")
-        ctx.update(ew=ew, sw=sw, mirror_expr=f"({expr})", clamp=top > f.vmax,
+        ctx.update(ew=ew, satw=sw, mirror_expr=f"({expr})", clamp=top > f.vmax,
                    mirror_text=mirror)
     else:
-        ctx["sw"] = signed_width(min(spans), max(spans))
+        ctx["satw"] = max(signed_width(min(spans), max(spans)), rw)
     ctx["saturate"] = design.saturates
     return ctx
 
@@ -150,12 +290,18 @@ class VerilogTarget(Target):
                 f"--target verilog takes fixed-point inputs; {design.in_format.text} is a "
                 "float format: use --target c or python, or a fixed-point --in"
             )
+        arch = getattr(design.core, "architecture", "parallel")
+        if design.registered and arch != "parallel":
+            raise TargetError(f"--registered adds an output register to a combinational unit; "
+                              f"a {arch} unit is clocked already: drop --registered")
 
     def emit(self, design: Design, info: EmitInfo) -> dict[str, str]:
         template, view = _CORE_VIEWS[type(design.core)]
         fi, fo = design.in_format, design.out_format
         ctx = view(design.core, design.core_bits)
-        ctx.update(frame_view(design))
+        template = ctx.pop("template", template)
+        clock = ctx.pop("clock", None)  # pipelined and serial units: their testbench
+        ctx.update(frame_view(design, ctx.get("aw") if "r_is_aw" in ctx else None))
         ctx.update(
             name=design.name,
             version=info.version,
@@ -167,15 +313,16 @@ class VerilogTarget(Target):
             out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
             out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
             n=fi.bits, m=fo.bits,
-            registered=design.registered,
+            registered=design.registered or clock is not None,
             error_codes=info.error["codes"],
             error_max_lsb=info.error["max_lsb"],
             error_mean_lsb=info.error["mean_lsb"],
         )
         files = {f"{design.name}.v": _render(template, **ctx)}
         files[f"{design.name}_tb.v"] = _render(
-            "testbench.v.j2", name=design.name, version=info.version,
-            n=fi.bits, m=fo.bits, count=len(info.codes), registered=design.registered,
+            clock["testbench"] if clock else "testbench.v.j2", name=design.name,
+            version=info.version, n=fi.bits, m=fo.bits, count=len(info.codes),
+            registered=design.registered, latency=clock["latency"] if clock else 0,
         )
         files[f"{design.name}_vectors.hex"] = vectors_text(design, info.codes, info.outputs)
         return files

@@ -57,3 +57,7 @@ CASES = [
     ("exp_geba_affine", "exp(x)", dict(in_format="s8:0.04:20", out_format="u8:0.05:0",
                                        method="geba", entries=8, search_steps=3)),
 ]
+
+from .cases_pwl import PWL_CASES  # noqa: E402 - the GRAU and threshold designs
+
+CASES += PWL_CASES

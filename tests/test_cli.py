@@ -80,7 +80,8 @@ BAD = [
     (["compile", "tanh(x)", "--interpolate"],
      "actc: error: --interpolate does not apply to --method table\n"),
     (["compile", "tanh(x)", "--method", "spline"],
-     "actc: error: unknown method 'spline': choose from table, uniform, geba, optimal\n"),
+     "actc: error: unknown method 'spline': choose from table, uniform, geba, optimal, grau, "
+     "threshold\n"),
     (["compile", "tanh(x)", "--target", "vhdl"],
      "actc: error: unknown target 'vhdl': choose from verilog, c, python, all\n"),
     (["compile", "tanh(x)", "--name", "1st"], "actc: error: --name '1st' is not a valid "
@@ -169,7 +170,7 @@ def test_list_shows_every_function():
     assert code == 0
     for name in FUNCTIONS:
         assert f"  {name}(" in out
-    assert "methods: table, uniform, geba, optimal" in out
+    assert "methods: table, uniform, geba, optimal, grau, threshold" in out
 
 
 def test_help():

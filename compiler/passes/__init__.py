@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from .base import Pass
 from .geba import GebaPass
+from .grau import GrauPass
 from .optimal import OptimalPass
 from .table import TablePass
+from .threshold import ThresholdPass
 from .uniform import UniformPass
 
 __all__ = ["METHODS", "Pass"]
 
 METHODS: dict[str, type[Pass]] = {
-    p.name: p for p in (TablePass, UniformPass, GebaPass, OptimalPass)
+    p.name: p for p in (TablePass, UniformPass, GebaPass, OptimalPass, GrauPass, ThresholdPass)
 }

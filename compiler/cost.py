@@ -1,0 +1,124 @@
+"""``actc cost``: hardware cost measured, not estimated. The Verilog module a manifest lists is
+synthesised by Yosys (with ABC) for an FPGA family, and the figures are written back into the
+manifest under ``cost.<family>``.
+
+Families and their Yosys scripts (``{top}`` is the module name)::
+
+    xilinx  read_verilog NAME.v; synth_xilinx -family xcup -top {top} -flatten -nobram
+            -noiopad -noclkbuf; ltp -noff t:FD* %n; stat -json
+    ice40   read_verilog NAME.v; synth_ice40 -top {top} -nobram; ltp -noff t:SB_DFF* %n;
+            stat -json
+
+``xilinx`` is UltraScale+ (LUT6, CARRY8; the GRAU paper's Ultra96-V2 is a Zynq UltraScale+
+part); ``ice40`` is Lattice iCE40 (LUT4). Block RAM is off, so tables count as LUTs, and no
+I/O or clock buffers are inserted, so only the unit itself is counted.
+
+Figures: ``luts`` (LUT1..LUT6 and INV on Xilinx, SB_LUT4 on iCE40), ``ffs`` (every flip-flop
+cell), ``carry`` (carry-chain cells), ``muxes`` (MUXF7/F8/F9), ``dsp``, ``bram``, and
+``depth``: the cells on the longest path between flip-flops or ports (Yosys ``ltp`` on every
+cell but the flip-flops; carry cells included), a logic-level count, not a timing figure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import ManifestError, TargetError, ToolError
+from .fileio import write_files
+from .manifest import dumps, load
+
+__all__ = ["FAMILIES", "cost", "synthesize", "yosys_version"]
+
+FAMILIES = {
+    "xilinx": "synth_xilinx -family xcup -top {top} -flatten -nobram -noiopad -noclkbuf",
+    "ice40": "synth_ice40 -top {top} -nobram",
+}
+# ltp -noff knows Yosys's own flip-flops, not a family's primitives: leave those out by name
+_FLOPS = {"xilinx": "t:FD*", "ice40": "t:SB_DFF*"}
+
+_KINDS = [  # (figure, cell-name pattern), first match wins
+    ("luts", r"^(LUT[1-6]|INV|SB_LUT4|SRL16E|SRLC32E)$"),
+    ("ffs", r"^(FD[A-Z]*|SB_DFF[A-Z]*)$"),
+    ("carry", r"^(CARRY[48]|SB_CARRY)$"),
+    ("muxes", r"^MUXF[789]$"),
+    ("dsp", r"^(DSP48E[12]|SB_MAC16)$"),
+    ("bram", r"^(RAMB\w+|SB_RAM\w+)$"),
+]
+
+_INSTALL = ("yosys is not installed: actc cost needs Yosys with ABC (Debian/Ubuntu: "
+            "apt-get install yosys; elsewhere the OSS CAD Suite from YosysHQ)")
+
+
+def _yosys() -> str:
+    tool = shutil.which("yosys")
+    if tool is None:
+        raise ToolError(_INSTALL)
+    return tool
+
+
+def yosys_version() -> str:
+    p = subprocess.run([_yosys(), "-V"], capture_output=True, text=True)
+    return p.stdout.strip()
+
+
+def script(verilog: str, top: str, family: str) -> str:
+    """The Yosys script ``actc cost`` runs for a family (see the module docstring)."""
+    if family not in FAMILIES:
+        raise TargetError(f"unknown family {family!r}: choose from {', '.join(FAMILIES)}, all")
+    return (f"read_verilog {verilog}; {FAMILIES[family].format(top=top)}; "
+            f"tee -q -o ltp.txt ltp -noff {_FLOPS[family]} %n; tee -q -o stat.json stat -json")
+
+
+def synthesize(verilog: Path, top: str, family: str) -> dict:
+    """Synthesise one module for one family; the figures as a dict."""
+    tool = _yosys()
+    text = script("design.v", top, family)
+    with tempfile.TemporaryDirectory(prefix="actc-yosys-") as tmp:
+        t = Path(tmp)
+        shutil.copyfile(verilog, t / "design.v")
+        p = subprocess.run([tool, "-q", "-p", text], cwd=t, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise ToolError(f"yosys failed on {verilog.name} ({family}):\n"
+                            f"{(p.stdout + p.stderr)[-3000:]}")
+        stat = json.loads((t / "stat.json").read_text())
+        ltp = (t / "ltp.txt").read_text()
+    cells = stat["design"]["num_cells_by_type"]
+    figures = {kind: 0 for kind, _ in _KINDS}
+    for cell, count in cells.items():
+        for kind, pattern in _KINDS:
+            if re.match(pattern, cell):
+                figures[kind] += int(count)
+                break
+    m = re.search(r"\(length=(\d+)\)", ltp)
+    figures["depth"] = int(m.group(1)) if m else 0
+    figures["cells"] = {k: int(v) for k, v in sorted(cells.items())}
+    figures["script"] = script(verilog.name, top, family)
+    return figures
+
+
+def cost(manifest_path: str | Path, families: list[str] | None = None) -> dict:
+    """Synthesise the Verilog a manifest lists for each family, write the figures into the
+    manifest (atomically), and return them: {family: figures}."""
+    manifest, design = load(manifest_path)
+    path = Path(manifest_path)
+    verilog = f"{design.name}.v"
+    if verilog not in manifest["files"]:
+        raise ManifestError(f"manifest {str(path)!r} lists no Verilog module ({verilog}): "
+                            "compile with --target verilog or --target all")
+    source = path.parent / verilog
+    if not source.is_file():
+        raise ManifestError(f"files listed in the manifest are missing: {verilog}")
+    names = list(FAMILIES) if families in (None, ["all"]) else families
+    for f in names:
+        if f not in FAMILIES:
+            raise TargetError(f"unknown family {f!r}: choose from {', '.join(FAMILIES)}, all")
+    version = yosys_version()
+    out = {f: {"tool": version, **synthesize(source, design.name, f)} for f in names}
+    manifest.setdefault("cost", {}).update(out)
+    write_files(path.parent, {path.name: dumps(manifest)})
+    return out
