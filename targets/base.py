@@ -118,6 +118,42 @@ def c_element(value: int) -> str:
     return c_literal(value, paren=False)
 
 
+def header_context(design, info) -> dict:
+    """What every target prints in its header: names, provenance, formats, error."""
+    fi, fo = design.in_format, design.out_format
+    ctx = {
+        "name": design.name,
+        "NAME": design.name.upper(),
+        "version": info.version,
+        "expression": info.expression,
+        "method": info.method,
+        "summary": design_summary(design),
+        "in_text": fi.text,
+        "out_text": fo.text,
+        "n": fi.bits,
+        "m": fo.bits,
+        "error_codes": info.error["codes"],
+        "error_max_lsb": info.error["max_lsb"],
+        "error_mean_lsb": info.error["mean_lsb"],
+    }
+    for prefix, f in (("in", fi), ("out", fo)):
+        if not f.is_float:
+            ctx.update({f"{prefix}_scale": repr(f.scale), f"{prefix}_zero": f.zero_point,
+                        f"{prefix}_signed": f.signed, f"{prefix}_min": f.code_min,
+                        f"{prefix}_max": f.code_max})
+    return ctx
+
+
+def fold_expression(fold, r: str = "r", e: str = "e", literal=str) -> str:
+    """The mirrored half's result: sign*r + offset + slope*e, zero terms left out."""
+    expr = r if fold.sign > 0 else f"-{r}"
+    if fold.offset:
+        expr += f" + {literal(fold.offset)}"
+    if fold.slope:
+        expr += f" + {e} * {literal(fold.slope)}"
+    return expr
+
+
 def design_summary(design) -> str:
     """One line on the datapath, for file headers."""
     return design.core.summary() + f", {design.memory_bits} ROM bits"

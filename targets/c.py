@@ -20,7 +20,8 @@ from .base import (
     c_element,
     c_int_type,
     c_literal,
-    design_summary,
+    fold_expression,
+    header_context,
     rows,
     slope_rows,
 )
@@ -123,27 +124,15 @@ class CTarget(Target):
         in_t = c_int_type(fi.bits, fi.signed)
         code_t = "int64_t" if fi.bits >= 32 or (not fi.signed and fi.bits >= 31) else "int32_t"
         type_bits = _type_bits(in_t)
+        ctx.update(header_context(design, info))
         ctx.update(
-            name=design.name,
-            NAME=design.name.upper(),
             guard=f"ACTC_{design.name.upper()}_H",
-            version=info.version,
-            expression=info.expression,
-            method=info.method,
-            summary=design_summary(design),
-            in_text=fi.text, in_scale=repr(fi.scale), in_zero=fi.zero_point,
-            out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
-            in_min=fi.code_min, in_max=fi.code_max, out_min=fo.code_min, out_max=fo.code_max,
-            n=fi.bits, m=fo.bits,
             in_t=in_t, out_t=c_int_type(fo.bits, fo.signed), code_t=code_t,
             acc_t=acc_t, acc_ut=acc_ut,
             clamp_lo=fi.signed and fi.bits < type_bits,
             clamp_hi=fi.bits < type_bits,
             fold=fold,
             saturate=design.saturates,
-            error_codes=info.error["codes"],
-            error_max_lsb=info.error["max_lsb"],
-            error_mean_lsb=info.error["mean_lsb"],
         )
         return {f"{design.name}.h": _render(template, **ctx)}
 
@@ -171,12 +160,9 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
     def hexrows(values):
         return rows(values, 6, lambda v: f"0x{v:08X}u")
 
-    ctx = dict(
-        name=design.name, NAME=design.name.upper(), guard=f"ACTC_{design.name.upper()}_H",
-        version=info.version, expression=info.expression, method=info.method,
-        summary=design_summary(design), in_text=fi.text, out_text=fo.text,
-        error_codes=info.error["codes"], error_max_lsb=info.error["max_lsb"],
-        error_mean_lsb=info.error["mean_lsb"],
+    ctx = header_context(design, info)
+    ctx.update(
+        guard=f"ACTC_{design.name.upper()}_H",
         in_kind=fi.kind, out_kind=out_kind, in_t=in_t, out_t=out_t,
         segments=core.segments, steps=core.search_steps,
         lo=repr(float(np.array([core.lo], dtype=np.uint32).view(f32)[0])),
@@ -204,11 +190,7 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
 def fold_view(design: Design) -> dict:
     f = design.fold
     fi = design.in_format
-    expr = "r" if f.sign > 0 else "-r"
-    if f.offset:
-        expr += f" + {c_literal(f.offset)}"
-    if f.slope:
-        expr += f" + {c_literal(f.slope)} * e"
+    expr = fold_expression(f, literal=c_literal)
     top = max(f.center - fi.code_min, fi.code_max - f.center)
     return {"mirror_c": expr, "mirror_text": expr, "clamp": top > f.vmax}
 

@@ -12,7 +12,15 @@ import numpy as np
 from actc.errors import ToolError
 from actc.ir import Design, SegmentCore, ShiftAddCore, ThresholdCore
 
-from .base import EmitInfo, Renderer, Target, design_summary, rows, slope_rows
+from .base import (
+    EmitInfo,
+    Renderer,
+    Target,
+    fold_expression,
+    header_context,
+    rows,
+    slope_rows,
+)
 
 __all__ = ["PythonTarget", "load_module"]
 
@@ -74,34 +82,13 @@ class PythonTarget(Target):
         if design.in_format.is_float:
             return {f"{design.name}.py": _render("float.py.j2", **_float_view(design, info))}
         template, view = _CORE_VIEWS[type(design.core)]
-        fi, fo = design.in_format, design.out_format
         ctx = view(design.core)
         ctx.pop("core_range")
         if design.fold is not None:
-            f = design.fold
-            expr = "r" if f.sign > 0 else "-r"
-            if f.offset:
-                expr += f" + {f.offset}"
-            if f.slope:
-                expr += f" + {f.slope} * e"
+            expr = fold_expression(design.fold)
             ctx.update(mirror_py=expr, mirror_text=expr)
-        ctx.update(
-            name=design.name,
-            version=info.version,
-            expression=info.expression,
-            method=info.method,
-            summary=design_summary(design),
-            in_text=fi.text, in_scale=repr(fi.scale), in_zero=fi.zero_point,
-            in_signed=fi.signed, in_min=fi.code_min, in_max=fi.code_max,
-            out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
-            out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
-            n=fi.bits, m=fo.bits,
-            fold=design.fold,
-            saturate=design.saturates,
-            error_codes=info.error["codes"],
-            error_max_lsb=info.error["max_lsb"],
-            error_mean_lsb=info.error["mean_lsb"],
-        )
+        ctx.update(header_context(design, info))
+        ctx.update(fold=design.fold, saturate=design.saturates)
         return {f"{design.name}.py": _render(template, **ctx)}
 
     def run(self, directory: Path, design: Design, files: list[str], codes: np.ndarray,
@@ -122,11 +109,8 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
     def hexrows(values):
         return rows(values, 6, lambda v: f"0x{v:08X}")
 
-    ctx = dict(
-        name=design.name, version=info.version, expression=info.expression,
-        method=info.method, summary=design_summary(design), in_text=fi.text,
-        out_text=fo.text, error_codes=info.error["codes"],
-        error_max_lsb=info.error["max_lsb"], error_mean_lsb=info.error["mean_lsb"],
+    ctx = header_context(design, info)
+    ctx.update(
         in_kind=fi.kind, in_bits=fi.bits, out_kind=fo.kind if fo.is_float else "fixed",
         lo_bits=f"0x{core.lo:08X}", hi_bits=f"0x{core.hi:08X}",
         emin=core.p_emin, emax=core.p_emax, mbits=core.p_mant,

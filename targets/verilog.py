@@ -23,7 +23,14 @@ from actc.ir import (
     width_of,
 )
 
-from .base import EmitInfo, Renderer, Target, design_summary, hex_pattern
+from .base import (
+    EmitInfo,
+    Renderer,
+    Target,
+    fold_expression,
+    header_context,
+    hex_pattern,
+)
 
 __all__ = ["VerilogTarget", "simulator"]
 
@@ -264,15 +271,10 @@ def frame_view(design: Design, r_width: int | None = None) -> dict:
         emin, _ = design.mirror_range()
         spans += [f.offset, f.slope * emin, f.sign * rlo, f.sign * rhi]
         sw = max(signed_width(min(spans), max(spans)) + 1, ew, rw)
-        r, e = _ext("r", rw, True, sw), _ext("e", ew, True, sw)
-        expr = r if f.sign > 0 else f"-{r}"
-        if f.offset:
-            expr += f" + {_shex(f.offset, sw)}"
-        if f.slope:
-            expr += f" + {e} * {_shex(f.slope, sw)}"
+        expr = fold_expression(f, _ext("r", rw, True, sw), _ext("e", ew, True, sw),
+                               lambda v: _shex(v, sw))
         top = max(f.center - fi.code_min, fi.code_max - f.center)
-        mirror = ("c" if f.sign > 0 else "-c") + (f" + {f.offset}" if f.offset else "") + (
-            f" + {f.slope}*e" if f.slope else "")
+        mirror = fold_expression(f, "c")
         ctx.update(ew=ew, satw=sw, mirror_expr=f"({expr})", clamp=top > f.vmax,
                    mirror_text=mirror)
     else:
@@ -302,22 +304,8 @@ class VerilogTarget(Target):
         template = ctx.pop("template", template)
         clock = ctx.pop("clock", None)  # pipelined and serial units: their testbench
         ctx.update(frame_view(design, ctx.get("aw") if "r_is_aw" in ctx else None))
-        ctx.update(
-            name=design.name,
-            version=info.version,
-            expression=info.expression,
-            method=info.method,
-            summary=design_summary(design),
-            in_text=fi.text, in_scale=repr(fi.scale), in_zero=fi.zero_point,
-            in_signed=fi.signed, in_min=fi.code_min,
-            out_text=fo.text, out_scale=repr(fo.scale), out_zero=fo.zero_point,
-            out_signed=fo.signed, out_min=fo.code_min, out_max=fo.code_max,
-            n=fi.bits, m=fo.bits,
-            registered=design.registered or clock is not None,
-            error_codes=info.error["codes"],
-            error_max_lsb=info.error["max_lsb"],
-            error_mean_lsb=info.error["mean_lsb"],
-        )
+        ctx.update(header_context(design, info))
+        ctx["registered"] = design.registered or clock is not None
         files = {f"{design.name}.v": _render(template, **ctx)}
         files[f"{design.name}_tb.v"] = _render(
             clock["testbench"] if clock else "testbench.v.j2", name=design.name,
