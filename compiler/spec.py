@@ -28,7 +28,8 @@ from .formats import NumberFormat, check_bits
 from .frontend import Expression
 from .numeric import eval_float, eval_mp
 
-__all__ = ["Spec", "SAMPLE_ABOVE_BITS", "make_spec", "sample_codes", "true_outputs"]
+__all__ = ["Spec", "SAMPLE_ABOVE_BITS", "make_spec", "round_saturate", "sample_codes",
+           "true_outputs"]
 
 DEFAULT_DOMAIN = (-8.0, 8.0)
 SAMPLE_ABOVE_BITS = 20  # above this many input bits, work on a sample of codes
@@ -69,6 +70,12 @@ def sample_codes(fmt: NumberFormat, extra=()) -> np.ndarray:
     special += [int(c) for c in extra]
     special = np.array([c for c in special if lo <= c <= hi], dtype=np.int64)
     return np.unique(np.concatenate([base, special]))
+
+
+def round_saturate(t: np.ndarray, fmt: NumberFormat) -> np.ndarray:
+    """Round half to even, then saturate to the format's code range."""
+    r = np.rint(t)  # numpy rint is round-half-to-even
+    return np.clip(r, fmt.code_min, fmt.code_max).astype(np.int64)
 
 
 def _where(fmt: NumberFormat, code: int) -> str:
