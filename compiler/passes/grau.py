@@ -147,6 +147,9 @@ _BLOCK = 1 << 14  # candidates x points computed at once: under malloc's mmap th
 _COARSE = 4096  # above this many codes, bracket the error with a fit to a subsample first
 
 
+_TABLE_LIMIT = 1 << 21  # candidates x points below which term sums are tabulated once
+
+
 class _Fitter:
     """Greedy reach over candidate slopes for one (pre_shift, frac) choice."""
 
@@ -159,6 +162,10 @@ class _Fitter:
         self.terms = cands.signs.shape[1]
         self._eps: float | None = None
         self.alive: dict[int, np.ndarray] = {}
+        # every candidate's term sum at every point, when that table is small: the reach
+        # steps then only index it
+        self._table = (self._terms(np.arange(len(cands.value)), slice(None))
+                       if len(cands.value) * len(v) <= _TABLE_LIMIT else None)
 
     def bounds(self, eps: float) -> None:
         if self._eps == eps:
@@ -179,6 +186,11 @@ class _Fitter:
     def h(self, idx: np.ndarray, at) -> np.ndarray:
         """Sum of the shifted, truncated terms of candidates idx at points ``at`` (a slice or
         an index array)."""
+        if self._table is not None:
+            return self._table[idx][:, at]
+        return self._terms(idx, at)
+
+    def _terms(self, idx: np.ndarray, at) -> np.ndarray:
         xp = self.xp[at][None, :]
         out = np.zeros((len(idx), xp.shape[1]), dtype=np.int64)
         for k in range(self.terms):

@@ -234,12 +234,39 @@ def _stab(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, 
     return float(top - bot), float((top + bot) / 2), b
 
 
+_PAIRWISE = 384  # up to this many points, slope intervals come from every pair at once
+
+
+def _pairwise_slopes(v: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Exact slope interval of the lines through every interval: for i < j with v_i < v_j,
+    (lo_j - hi_i)/(v_j - v_i) <= b <= (hi_j - lo_i)/(v_j - v_i); None when empty. Padded
+    like the search below so that it errs on the outside."""
+    vf = v.astype(np.float64)
+    dv = vf[None, :] - vf[:, None]
+    ok = dv > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(ok, (lo[None, :] - hi[:, None]) / np.where(ok, dv, 1.0), -np.inf)
+        high = np.where(ok, (hi[None, :] - lo[:, None]) / np.where(ok, dv, 1.0), np.inf)
+    same = ~ok & (dv == 0)
+    if np.any(same & (lo[None, :] > hi[:, None])):  # two intervals at one input miss each other
+        return None
+    b0 = float(np.nanmax(low)) if low.size else -np.inf
+    b1 = float(np.nanmin(high)) if high.size else np.inf
+    if b0 > b1 + 1e-12 * max(1.0, abs(b0), abs(b1)):
+        return None
+    pad = 1e-9 * max(1.0, abs(b0) if np.isfinite(b0) else 1.0, abs(b1) if np.isfinite(b1)
+                     else 1.0)
+    return b0 - pad, b1 + pad
+
+
 def slope_interval(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float] | None:
     """The slopes b of every line a + b*v inside the intervals [lo, hi] (ends may be
     infinite), widened a little so it errs on the outside; None when there is no such line.
     A necessary condition to test many candidate slopes against at once."""
     if not np.isfinite(lo).any() or not np.isfinite(hi).any():
         return -np.inf, np.inf
+    if len(v) <= _PAIRWISE:
+        return _pairwise_slopes(v, lo, hi)
     g, radius = _gap(v, lo, hi)
     b, f = _golden(g, -radius, radius, 60)
     if f > 1e-9:
