@@ -229,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("actc: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `actc list | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

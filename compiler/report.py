@@ -30,8 +30,8 @@ def _breakpoints_real(design) -> list[float]:
         return [float(v) for v in bits_to_f32(np.array(core.breakpoints), "fp32")]
     starts = getattr(core, "starts", None)
     if starts is None:
-        return [fi.real(fi.code_min + int(b)) for b in getattr(core, "breakpoints", ())]
-    if core.uniform and core.index_shift == 0:
+        return []  # thresholds: every output step is one; not worth marking
+    if getattr(core, "uniform", False) and core.index_shift == 0:
         return []  # a plain table: every code is a breakpoint
     out = []
     for s in starts():

@@ -142,9 +142,14 @@ def test_geba_bad_budgets(kw, message):
         actc.build("tanh(x)", bits=8, method="geba", **kw)
 
 
-def test_report_writes_png(tmp_path):
-    r = actc.compile("gelu(x)", in_format="s10.6", out_format="s10.6", method="geba",
-                     entries=12, target="python")
+@pytest.mark.parametrize("method, options", [
+    ("geba", {"entries": 12}), ("grau", {"segments": 6}), ("threshold", {}),
+    ("table", {}), ("optimal", {"entries": 8, "in_format": "fp16", "out_format": None}),
+])
+def test_report_writes_png(tmp_path, method, options):
+    kw = {"in_format": "s10.6", "out_format": "s10.6", **options}
+    expr = "sigmoid(x)" if method == "threshold" else "gelu(x)"
+    r = actc.compile(expr, method=method, target="python", name="gelu", **kw)
     r.write(tmp_path)
     p = subprocess.run([sys.executable, "-m", "actc", "report", str(tmp_path / "gelu.json")],
                        capture_output=True, text=True)
