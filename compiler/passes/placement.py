@@ -33,11 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .pwl import golden_min
+
 __all__ = ["Points", "optimal_max", "optimal_mse", "gradient_placement", "uniform_placement",
            "segment_errors"]
-
-_GOLDEN = (np.sqrt(5.0) - 1) / 2
-
 
 @dataclass(frozen=True, eq=False)
 class Points:
@@ -138,19 +137,7 @@ class _Costs:
         def spread(bb):
             return float((hi_t - bb * u).max() - (lo_t - bb * u).min())
 
-        c = x1 - _GOLDEN * (x1 - x0)
-        d = x0 + _GOLDEN * (x1 - x0)
-        fc, fd = spread(c), spread(d)
-        for _ in range(60):
-            if fc <= fd:
-                x1, d, fd = d, c, fc
-                c = x1 - _GOLDEN * (x1 - x0)
-                fc = spread(c)
-            else:
-                x0, c, fc = c, d, fd
-                d = x0 + _GOLDEN * (x1 - x0)
-                fd = spread(d)
-        return min(fc, fd) / 2
+        return golden_min(spread, x0, x1, 60)[1] / 2
 
     def longest(self, a: int, eps: float) -> int:
         """Largest b with max_error(a, b) <= eps (at least a + 1)."""

@@ -180,7 +180,7 @@ class PwlFit:
 _GOLDEN = (np.sqrt(5.0) - 1) / 2
 
 
-def _golden(g, b0: float, b1: float, steps: int = 110) -> tuple[float, float]:
+def golden_min(g, b0: float, b1: float, steps: int = 110) -> tuple[float, float]:
     """Minimum of a convex function on [b0, b1] by golden-section search: (argmin, min)."""
     x1, x2 = b1 - _GOLDEN * (b1 - b0), b0 + _GOLDEN * (b1 - b0)
     f1, f2 = g(x1), g(x2)
@@ -226,7 +226,7 @@ def _stab(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, 
     # g may fall without end when every upper bound lies left of every lower bound: then
     # widen the bracket while the minimum sits on its edge
     for _ in range(8):
-        b, f = _golden(g, -radius, radius)
+        b, f = golden_min(g, -radius, radius)
         if f <= 0 or abs(b) < radius * (1 - 1e-6):
             break
         radius *= 16
@@ -268,7 +268,7 @@ def slope_interval(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float
     if len(v) <= _PAIRWISE:
         return _pairwise_slopes(v, lo, hi)
     g, radius = _gap(v, lo, hi)
-    b, f = _golden(g, -radius, radius, 60)
+    b, f = golden_min(g, -radius, radius, 60)
     if f > 1e-9:
         return None
     ends = []
