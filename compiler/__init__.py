@@ -3,7 +3,7 @@
 >>> import actc
 >>> r = actc.compile("tanh(x)", bits=8, target="python", method="uniform", entries=64)
 >>> r.manifest["memory_bits"]
-512
+448
 
 Heavy dependencies load on first use, so ``actc --help`` stays fast.
 """
@@ -22,7 +22,7 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     if name == "verify":
-        from .verify import verify
+        from .verification import verify
 
         return verify
     if name == "NumberFormat":

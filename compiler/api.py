@@ -27,7 +27,7 @@ from .metrics import measure
 from .passes import METHODS
 from .spec import Spec, make_spec
 from .symmetry import find_symmetry, plan_fold
-from .verify import check_codes
+from .verification import check_codes
 
 __all__ = ["Result", "compile", "build"]
 

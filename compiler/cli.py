@@ -148,7 +148,7 @@ def _compile(args) -> int:
 
 
 def _verify(args) -> int:
-    from .verify import verify
+    from .verification import verify
 
     report = verify(args.manifest)
     print(report.table())

@@ -11,7 +11,7 @@ from actc.evaluate import evaluate
 from actc.floatbits import f32_to_bits
 from actc.targets import TARGETS
 from actc.targets.c import compile_and_run
-from actc.verify import check_codes
+from actc.verification import check_codes
 
 FLOAT_CASES = [
     ("tanh_fp16", "tanh(x)", dict(in_format="fp16", method="geba", entries=24)),

@@ -17,7 +17,7 @@ from actc.ir import Design, ShiftAddCore
 from actc.metrics import measure
 from actc.passes.grau import fit_shift_add, fit_then_round, optimal_pwl
 from actc.passes.pwl import lowest_error
-from actc.verify import verify
+from actc.verification import verify
 
 
 def run(*args, env=None):

@@ -31,3 +31,18 @@ def test_pass_module_and_class_names_match():
 def test_target_module_names_match():
     for key, t in TARGETS.items():
         assert type(t).__module__ == f"actc.targets.{key}"
+
+
+def test_public_api_names_survive_submodule_imports():
+    """Importing every module must not shadow the package's public functions."""
+    import importlib
+    import pkgutil
+
+    import actc
+
+    for mod in pkgutil.walk_packages(actc.__path__, "actc."):
+        if not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    for name in actc.__all__:
+        assert not type(getattr(actc, name)).__name__ == "module", name
+    assert callable(actc.compile) and callable(actc.verify) and callable(actc.build)

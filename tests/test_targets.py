@@ -12,7 +12,7 @@ from actc.evaluate import evaluate
 from actc.targets import TARGETS
 from actc.targets.c import compile_and_run
 from actc.targets.verilog import lint
-from actc.verify import check_codes, verify
+from actc.verification import check_codes, verify
 
 from .cases import CASES
 
