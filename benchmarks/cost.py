@@ -11,6 +11,10 @@ signed extension for their minimum), each combinational, pipelined and serial; a
 ``synth_xilinx -family xcup``, LUT6, no block RAM; see compiler/cost.py). The ratio column is
 a grau unit's LUTs over the threshold unit's of the same function, output width and form.
 ``--quick`` runs sigmoid only. Results: benchmarks/results/cost.json.
+
+``--outputs full`` uses instead, for every function, the unsigned affine N-bit output whose
+2^N - 1 steps span the function's range on the input (so the threshold unit has the GRAU
+paper's 2^N - 1 thresholds, 255 at 8 bits, also for GELU and SiLU); results: cost_full.json.
 """
 
 from __future__ import annotations
@@ -27,6 +31,22 @@ from _util import save  # noqa: E402
 FUNCTIONS = {"sigmoid": ("sigmoid(x)", "s16.12"), "tanh": ("tanh(x)", "s16.12"),
              "gelu": ("gelu(x)", "s16.13"), "silu": ("silu(x)", "s16.12")}
 FORMS = {"comb": {}, "pipe": {"pipeline": True}, "serial": {"serial": True}}
+
+
+def full_range(expr: str, fi: str, bits: int) -> str:
+    """The unsigned affine format whose 2^bits - 1 steps span f's range on fi's inputs."""
+    import numpy as np
+
+    from actc.formats import NumberFormat
+    from actc.frontend import parse
+    from actc.numeric import eval_float
+
+    f = NumberFormat.parse(fi)
+    p = parse(expr)
+    v = eval_float(p.expr, p.symbol, np.linspace(f.lo, f.hi, 1 << 16))
+    lo, hi = float(v.min()), float(v.max())
+    scale = (hi - lo) / ((1 << bits) - 1)
+    return f"u{bits}:{scale!r}:{int(round(-lo / scale))}"
 
 
 def designs(functions) -> list[tuple]:
@@ -50,8 +70,10 @@ def measure(job) -> dict:
 
     expr, fi = FUNCTIONS[fn]
     with tempfile.TemporaryDirectory(prefix="actc-cost-") as tmp:
-        r = actc.compile(expr, target="verilog", in_format=fi, out_bits=bits, name="unit",
-                         **opts, **FORMS[form])
+        fmt = ({"out_format": full_range(expr, fi, bits)} if OUTPUTS == "full"
+               else {"out_bits": bits})
+        r = actc.compile(expr, target="verilog", in_format=fi, name="unit", **fmt, **opts,
+                         **FORMS[form])
         r.write(tmp)
         figures = cost(Path(tmp) / "unit.json", [FAMILY])[FAMILY]
     return {"function": fn, "out_bits": bits, "design": label, "form": form,
@@ -61,19 +83,23 @@ def measure(job) -> dict:
 
 
 FAMILY = "xilinx"
+OUTPUTS = "rule"
 
 
 def main() -> None:
-    global FAMILY
+    global FAMILY, OUTPUTS
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--family", default="xilinx")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="sigmoid only")
+    ap.add_argument("--outputs", choices=("rule", "full"), default="rule",
+                    help="output formats: actc's rule from the width, or full-range affine")
     args = ap.parse_args()
-    FAMILY = args.family
+    FAMILY, OUTPUTS = args.family, args.outputs
     jobs = designs(["sigmoid"] if args.quick else list(FUNCTIONS))
-    with ProcessPoolExecutor(args.jobs, initializer=_set_family, initargs=(FAMILY,)) as pool:
+    with ProcessPoolExecutor(args.jobs, initializer=_set_globals,
+                             initargs=(FAMILY, OUTPUTS)) as pool:
         rows = list(pool.map(measure, jobs))
 
     mt = {(r["function"], r["out_bits"], r["form"]): r["luts"] for r in rows
@@ -101,12 +127,14 @@ def main() -> None:
     print("\ngrau LUTs as a share of the threshold unit's, 8-bit outputs (target <= 8 %):")
     for key, v in summary.items():
         print(f"  {key:<24} {100 * v['min']:5.1f} % .. {100 * v['max']:5.1f} %")
-    print(f"wrote {save('cost', {'family': FAMILY, 'rows': rows, 'ratios_8bit': summary})}")
+    name = "cost" if OUTPUTS == "rule" else "cost_full"
+    data = {"family": FAMILY, "outputs": OUTPUTS, "rows": rows, "ratios_8bit": summary}
+    print(f"wrote {save(name, data)}")
 
 
-def _set_family(family: str) -> None:
-    global FAMILY
-    FAMILY = family
+def _set_globals(family: str, outputs: str) -> None:
+    global FAMILY, OUTPUTS
+    FAMILY, OUTPUTS = family, outputs
 
 
 if __name__ == "__main__":
