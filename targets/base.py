@@ -154,6 +154,23 @@ def fold_expression(fold, r: str = "r", e: str = "e", literal=str) -> str:
     return expr
 
 
+def f32_hex(value: float) -> str:
+    """The float32 bit pattern of a value, as 0xXXXXXXXX."""
+    return f"0x{int(np.array([value], dtype=np.float32).view(np.uint32)[0]):08X}"
+
+
+def f32_rows(patterns, suffix: str = "") -> list[str]:
+    """Rows of float32 bit patterns (already integers), 6 a row."""
+    return rows(patterns, 6, lambda v: f"0x{v:08X}{suffix}")
+
+
+def float_output_constants(fo) -> dict:
+    """float32 constants of a fixed-point output of a float datapath (1/scale, zero point,
+    code range), as bit patterns."""
+    return {"inv_bits": f32_hex(1.0 / fo.scale), "zp_bits": f32_hex(fo.zero_point),
+            "qmin_bits": f32_hex(fo.code_min), "qmax_bits": f32_hex(fo.code_max)}
+
+
 def design_summary(design) -> str:
     """One line on the datapath, for file headers."""
     return design.core.summary() + f", {design.memory_bits} ROM bits"

@@ -20,6 +20,8 @@ from .base import (
     c_element,
     c_int_type,
     c_literal,
+    f32_rows,
+    float_output_constants,
     fold_expression,
     header_context,
     rows,
@@ -154,11 +156,8 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
     in_t = "float" if fi.kind == "fp32" else "uint16_t"
     f32 = np.float32
 
-    def bits(v) -> str:
-        return f"0x{int(np.array([v], dtype=f32).view(np.uint32)[0]):08X}"
-
     def hexrows(values):
-        return rows(values, 6, lambda v: f"0x{v:08X}u")
+        return f32_rows(values, "u")
 
     ctx = header_context(design, info)
     ctx.update(
@@ -182,8 +181,7 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
                  if fo.is_float else f"output: {fo.text} code"),
     )
     if not fo.is_float:
-        ctx.update(inv_bits=bits(1.0 / fo.scale), zp_bits=bits(fo.zero_point),
-                   qmin_bits=bits(fo.code_min), qmax_bits=bits(fo.code_max))
+        ctx.update(float_output_constants(fo))
     return ctx
 
 

@@ -16,6 +16,8 @@ from .base import (
     EmitInfo,
     Renderer,
     Target,
+    f32_rows,
+    float_output_constants,
     fold_expression,
     header_context,
     rows,
@@ -98,16 +100,9 @@ class PythonTarget(Target):
 
 
 def _float_view(design: Design, info: EmitInfo) -> dict:
-    import numpy as np
-
     core = design.core
     fi, fo = design.in_format, design.out_format
-
-    def bits(v) -> str:
-        return f"0x{int(np.array([v], dtype=np.float32).view(np.uint32)[0]):08X}"
-
-    def hexrows(values):
-        return rows(values, 6, lambda v: f"0x{v:08X}")
+    hexrows = f32_rows
 
     ctx = header_context(design, info)
     ctx.update(
@@ -121,8 +116,7 @@ def _float_view(design: Design, info: EmitInfo) -> dict:
                     ("DY_LUT", hexrows(core.slopes))],
     )
     if not fo.is_float:
-        ctx.update(out_scale=repr(fo.scale), out_zero=fo.zero_point, out_min=fo.code_min,
-                   out_max=fo.code_max, inv_bits=bits(1.0 / fo.scale), zp_bits=bits(fo.zero_point))
+        ctx.update(float_output_constants(fo))
     return ctx
 
 
