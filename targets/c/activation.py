@@ -203,7 +203,10 @@ def _threshold(unit: ActivationUnit, s: dict[str, Range]) -> _View:
     core: ThresholdCore = unit.core
     lists = [(CTable.of(f"{unit.name}_{key}", values, "thresholds, ascending", s["core.v"]), sign)
              for key, sign, values in (("up", "+", core.up), ("down", "-", core.down)) if values]
-    ctx = {"base": core.base, "lists": lists, "r_t": c_arith(s["core.r"], s["core.acc"])}
+    r_t = c_arith(s["core.r"], s["core.acc"])
+    counts = [f"{'-' if sign == '-' else ''}({r_t}){t.symbol}_count(v)" for t, sign in lists]
+    ctx = {"base": core.base, "lists": lists, "r_t": r_t,
+           "count_sum": _plus(([_const(core.base)] if core.base or not counts else []) + counts)}
     return _View("activation/threshold.c.j2", [t for t, _ in lists], ctx)
 
 
