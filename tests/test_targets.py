@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from actc.targets import TARGETS
-from actc.targets.c import compile_and_run
+from actc.targets.c import WARNINGS, compile_and_run, sources
 from actc.targets.verilog import lint
 from actc.verification import verify
 
 from .cases import CASES
 from .conftest import grouped
 
-CXX_FLAGS = ["-x", "c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1"]
+CXX_FLAGS = ["-x", "c++", "-std=c++11", *WARNINGS, "-O1"]
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
@@ -35,8 +35,9 @@ def test_target_matches_evaluator_on_every_code(build, case, target):
 def test_header_compiles_as_cplusplus(build, case):
     d, r = build(*case)
     space = r.unit.input_space()
+    options = TARGETS["c"].options(**r.manifest["target_options"]["c"])
     got = compile_and_run(d / f"{r.unit.name}.h", r.unit, space, compiler="g++",
-                          flags=CXX_FLAGS)
+                          flags=CXX_FLAGS, sources=sources(d, r.unit.name, options))
     assert np.array_equal(got["y"], r.unit.evaluate(**space.vectors)["y"])
 
 

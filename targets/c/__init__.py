@@ -59,6 +59,10 @@ fmin fmax fma hypot min max malloc free printf exit time clock signal raise rand
 # What the emitted C compiles clean under (README "Firmware"); C_FLAGS add the C-only ones.
 WARNINGS = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wsign-conversion",
             "-Wshadow", "-Wundef", "-Wcast-align"]
+# Arguments of the functions that call NAME (NAME_array, NAME_code): a design of that name
+# would be shadowed by them.
+C_ARGUMENTS = frozenset({"in", "out", "n", "k", "code"})
+
 C_FLAGS = ["-std=c99", *WARNINGS, "-Wdeclaration-after-statement", "-Wstrict-prototypes",
            "-Wmissing-prototypes", "-O2", "-ffp-contract=off"]
 
@@ -79,6 +83,9 @@ class CTarget(Target):
                     f"e.g. {name}_act")
         if "__" in name:
             return f"--name {name!r}: double underscores are reserved in C++"
+        if name in C_ARGUMENTS:
+            return (f"--name {name!r} is an argument name of the emitted C functions: pick "
+                    "another")
         return super().name_problem(name)
 
     def run(self, directory: Path, unit: Unit, space: InputSpace,

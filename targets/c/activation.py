@@ -171,7 +171,7 @@ def _shiftadd(unit: ActivationUnit, s: dict[str, Range]) -> _View:
     tab: dict[str, CTable] = {}
     if core.breakpoints:
         tab["bp"] = CTable.of(f"{name}_breakpoints", core.breakpoints,
-                              f"segment i > 0 starts at core input v = entry i - 1",
+                              "segment i > 0 starts at core input v = entry i - 1",
                               s["core.v"])
     tab["bias"] = CTable.of(f"{name}_bias", core.biases,
                             f"per segment, {core.frac} fractional bits", s["core.bias"])
@@ -220,7 +220,7 @@ _CORES: dict[type, Callable[[ActivationUnit, dict[str, Range]], _View]] = {
 
 def _integer_frame(unit: ActivationUnit, s: dict[str, Range]) -> dict[str, Any]:
     """Parameter and frame types, the input clamp, the fold, the saturation."""
-    fi, fo = unit.in_format, unit.out_format
+    fi = unit.in_format
     assert isinstance(fi, NumberFormat)
     code = s["code"]
     param_t = "int32_t" if c_fits(code, "int32_t") else "int64_t"
