@@ -53,7 +53,9 @@ FORMATS = {
     ("tanh", 16): ("s16.12", "s16.15"),
 }
 
-# (label, compile options) per width; threshold needs 2^16 - 1 thresholds at 16 bits
+# (label, compile options) per width: the methods' defaults, and at 16 bits also sizes near
+# CMSIS-NN's 512-byte table (uniform-64i, optimal-64); threshold would need 2^16 - 1
+# thresholds at 16 bits
 METHODS = {
     8: [("table", {}), ("uniform-32", dict(method="uniform", entries=32)),
         ("uniform-16i", dict(method="uniform", entries=16, interpolate=True)),
@@ -61,9 +63,10 @@ METHODS = {
         ("grau-apot2", dict(method="grau", slopes="apot2")),
         ("threshold", dict(method="threshold"))],
     16: [("table", {}), ("uniform-256", dict(method="uniform", entries=256)),
+         ("uniform-64i", dict(method="uniform", entries=64, interpolate=True)),
          ("uniform-256i", dict(method="uniform", entries=256, interpolate=True)),
-         ("geba", dict(method="geba")), ("optimal", dict(method="optimal")),
-         ("grau-apot2", dict(method="grau", slopes="apot2"))],
+         ("geba", dict(method="geba")), ("optimal-64", dict(method="optimal", entries=64)),
+         ("grau-apot2-32", dict(method="grau", slopes="apot2", segments=32))],
 }
 
 CHUNK = 256
@@ -82,38 +85,42 @@ class Subject:
     codes: np.ndarray
     sources: list[Path] = field(default_factory=list)
     include: list[Path] = field(default_factory=list)
-    cxx: bool = False
+    cxx: bool = False  # the wrapper calls C++ (the wrapper is then C++ with C linkage)
+    strict: bool = True  # build with actc's warning flags (third-party code: without)
+    defines: list[str] = field(default_factory=list)  # -D flags for every source
 
 
-def _flags(board: str, cxx: bool = False) -> list[str]:
+def _flags(board: str, cxx: bool = False, strict: bool = True) -> list[str]:
     b = BOARDS[board]
+    common = ["-Os", "-ffunction-sections", "-fdata-sections"]
     if cxx:
-        return ["arm-none-eabi-g++", *b.flags, "-std=c++11", "-Os", "-fno-exceptions",
-                "-fno-rtti", "-ffunction-sections", "-fdata-sections"]
-    return ["arm-none-eabi-gcc", *b.flags, *STRICT, "-Os", "-ffunction-sections",
-            "-fdata-sections"]
+        return ["arm-none-eabi-g++", *b.flags, "-std=c++17", "-fno-exceptions", "-fno-rtti",
+                *common]
+    return ["arm-none-eabi-gcc", *b.flags, *(STRICT if strict else ["-std=c99"]), *common]
 
 
 def _compile(s: Subject, board: str, work: Path) -> list[Path]:
     """The subject's bench_NAME wrapper and sources as objects."""
-    inc = [f"-I{p}" for p in s.include]
+    inc = [f"-I{p}" for p in s.include] + [f"-D{d}" for d in s.defines]
     wrapper = work / f"bench_{s.name}.c"
+    linkage = 'extern "C" ' if s.cxx else ""
     wrapper.write_text(f"""#include <stddef.h>
 #include <stdint.h>
 {s.prelude}
-void bench_{s.name}(const {s.in_t} *in, {s.out_t} *out, size_t n);
-void bench_{s.name}(const {s.in_t} *in, {s.out_t} *out, size_t n)
+{linkage}void bench_{s.name}(const {s.in_t} *in, {s.out_t} *out, size_t n);
+{linkage}void bench_{s.name}(const {s.in_t} *in, {s.out_t} *out, size_t n)
 {{
     {s.call};
 }}
 """)
     objs = [work / f"bench_{s.name}.o"]
-    run([*_flags(board, s.cxx), *inc, "-c", "-o", str(objs[0]), "-x",
+    run([*_flags(board, s.cxx, s.strict), *inc, "-c", "-o", str(objs[0]), "-x",
          "c++" if s.cxx else "c", str(wrapper)])
-    for k, src in enumerate(s.sources):
-        objs.append(work / f"{s.name}_src{k}.o")
-        cxx = src.suffix in (".cc", ".cpp")
-        run([*_flags(board, cxx), *inc, "-c", "-o", str(objs[-1]), str(src)])
+    for src in s.sources:  # a source several subjects share is compiled (and linked) once
+        objs.append(work / f"src_{abs(hash(str(src)))}.o")
+        if not objs[-1].exists():
+            cxx = src.suffix in (".cc", ".cpp")
+            run([*_flags(board, cxx, s.strict), *inc, "-c", "-o", str(objs[-1]), str(src)])
     return objs
 
 
@@ -194,11 +201,11 @@ def measure(subjects: list[Subject], board: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="actc-fw-") as tmp:
         work = Path(tmp)
-        objects = []
+        objects: list[Path] = []
         for s in subjects:
             objs = _compile(s, board, work)
             out[s.name] = sizes(s, board, objs, work)
-            objects += objs
+            objects += [o for o in objs if o not in objects]
         main = work / "main.c"
         main.write_text(_timer(subjects))
         b = BOARDS[board]
