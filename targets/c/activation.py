@@ -307,11 +307,6 @@ def _view(unit: ActivationUnit) -> _View:
     return view
 
 
-def _ordered(tables: list[CTable]) -> list[CTable]:
-    """Widest elements first, so consecutive tables need no alignment padding."""
-    return sorted(tables, key=lambda t: -t.bytes // max(1, t.count))
-
-
 def storage(unit: ActivationUnit, options: Any) -> dict[str, int]:
     """``c_bytes``: the bytes of constant tables the C target emits for the unit."""
     return {"c_bytes": table_bytes(_view(unit).tables)}
@@ -327,7 +322,7 @@ def emit(unit: ActivationUnit, info: EmitInfo, options: Any) -> dict[str, str]:
     layout = options.c_layout
     param_t, ret_t, in_t, out_t = _io_types(unit)
     ctx = activation_header(unit, info)
-    tables = _ordered(view.tables)
+    tables = view.tables
     ctx.update(view.ctx)
     ctx.update(
         layout=layout, guard=f"ACTC_{unit.name.upper()}_{design_hash(unit)}_H",

@@ -76,6 +76,6 @@ class CTable:
 
 
 def table_bytes(tables: Sequence[CTable]) -> int:
-    """Bytes of constant data the tables occupy (no padding: the C target emits them widest
-    element first)."""
+    """Bytes of constant data the tables occupy (their own bytes: a compiler may align one
+    to its element size after a narrower one when they share a section)."""
     return sum(t.bytes for t in tables)
