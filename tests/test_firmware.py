@@ -231,16 +231,23 @@ def test_format_macros(tmp_path):
     assert lines[1] == "0.03125 64 8 0 0 255"
 
 
-@pytest.mark.parametrize("layout", ["header", "split"])
-def test_out_of_range_codes_clamp_alike_in_c_and_python(tmp_path, layout):
-    """The documented clamp on the host too, for a format narrower than its C type."""
-    r = actc.compile("tanh(x)", target=["c", "python"], in_format="s12.9", out_format="s12.11",
-                     method="geba", entries=24, name="tanh12", c_layout=layout)
+@pytest.mark.parametrize("layout, fi", [("header", "s12.9"), ("split", "s12.9"),
+                                        ("header", "u20.16")])
+def test_out_of_range_codes_clamp_alike_in_c_and_python(tmp_path, layout, fi):
+    """The documented clamp on the host too, for formats narrower than their C type (a u20
+    input's scalar call takes int64_t, so every uint32_t array element clamps too)."""
+    r = actc.compile("tanh(x)", target=["c", "python"], in_format=fi, out_format="s12.11",
+                     method="uniform", entries=32, interpolate=True, name="tanh12",
+                     c_layout=layout)
     r.write(tmp_path)
-    codes = np.array([-(2**31), -(2**20), -2049, -2048, 0, 2047, 2048, 40000, 2**31 - 1])
+    f = r.unit.in_format
+    codes = np.array([-(2**31), -(2**20), -2049, -2048, -1, 0, 2047, 2048, 40000, 2**20,
+                      2**31 - 1, 2**32 - 1])
+    if layout == "split" or fi == "s12.9":
+        codes = codes[codes < 2**31]  # the int32_t parameter
     sources = [tmp_path / "tanh12.c"] if layout == "split" else []
     got = compile_and_run(tmp_path / "tanh12.h", r.unit, InputSpace({"x": codes}, False, ""),
                           sources=sources)["y"]
-    expected = evaluate(r.unit, np.clip(codes, -2048, 2047))
+    expected = evaluate(r.unit, np.clip(codes, f.code_min, f.code_max))
     assert np.array_equal(got, expected)
     assert np.array_equal(load_module(tmp_path / "tanh12.py").evaluate(codes), expected)

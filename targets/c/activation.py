@@ -223,7 +223,7 @@ def _integer_frame(unit: ActivationUnit, s: dict[str, Range]) -> dict[str, Any]:
     fi = unit.in_format
     assert isinstance(fi, NumberFormat)
     code = s["code"]
-    param_t = "int32_t" if c_fits(code, "int32_t") else "int64_t"
+    param_t = _param_type(fi)
     frame = [code, s["result"], s["out"], s["core.r"]]
     frame += [s[k] for k in ("e", "fold_linear") if k in s]
     f_t = "int64_t" if param_t == "int64_t" else c_arith(*frame)
@@ -289,10 +289,14 @@ def _io_types(unit: ActivationUnit) -> tuple[str, str, str, str]:
         out_t = "float" if kind == "fp32" else "uint16_t" if kind else \
             c_int_type(fo.bits, fo.signed)
         return in_t, out_t, in_t, out_t
-    code = (fi.code_min, fi.code_max)
-    param_t = "int32_t" if c_fits(code, "int32_t") else "int64_t"
     out_t = c_int_type(fo.bits, fo.signed)
-    return param_t, out_t, c_int_type(fi.bits, fi.signed), out_t
+    return _param_type(fi), out_t, c_int_type(fi.bits, fi.signed), out_t
+
+
+def _param_type(fi: NumberFormat) -> str:
+    """The scalar call's parameter: ``int32_t``, or ``int64_t`` where the array element
+    (``uint32_t`` for u17 to u32) has values beyond it, so that every element clamps alike."""
+    return "int64_t" if c_int_type(fi.bits, fi.signed) == "uint32_t" else "int32_t"
 
 
 def _view(unit: ActivationUnit) -> _View:
