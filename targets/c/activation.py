@@ -289,6 +289,7 @@ def _io_types(unit: ActivationUnit) -> tuple[str, str, str, str]:
         out_t = "float" if kind == "fp32" else "uint16_t" if kind else \
             c_int_type(fo.bits, fo.signed)
         return in_t, out_t, in_t, out_t
+    assert isinstance(fi, NumberFormat)
     out_t = c_int_type(fo.bits, fo.signed)
     return _param_type(fi), out_t, c_int_type(fi.bits, fi.signed), out_t
 
