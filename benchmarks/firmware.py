@@ -12,13 +12,14 @@ the default header layout):
 
 - ``text``, ``rodata``: bytes a user links for the batch call: a translation unit whose only
   function calls ``NAME_array``, linked with ``--gc-sections`` and that function as entry
-  (arm-none-eabi-size -A of the result; runtime helpers included);
+  (arm-none-eabi-size -A of the result: runtime helpers and alignment padding included);
 - ``insn``: instructions per element through ``NAME_array`` on 256 codes at a time, under
   qemu-system-arm with ``-icount shift=0`` (one instruction = 1 ns of virtual time) timed by
   SysTick and calibrated against a loop of known length (boards microbit for the M0,
   mps2-an386 for the M4; every input code, 8-bit designs 64 times over). qemu counts
   instructions, not cycles: on a real Cortex-M0/M4 loads take 2 cycles and taken branches
-  2-4, so cycles run about 1.2-1.6 times these counts;
+  2-4, so cycles run about 1.2-1.6 times these counts. Under -icount the counts are
+  deterministic (two runs give identical figures), so one run is enough;
 - ``max``, ``mean``: error in output LSBs over every input code against the true function;
   the outputs the firmware wrote are checked against actc's evaluator on every code.
 
