@@ -18,7 +18,7 @@ the default header layout):
   SysTick and calibrated against a loop of known length (boards microbit for the M0,
   mps2-an386 for the M4; every input code, 8-bit designs 64 times over). qemu counts
   instructions, not cycles: on a real Cortex-M0/M4 loads take 2 cycles and taken branches
-  2-4, so cycles run about 1.2-1.6 times these counts. Under -icount the counts are
+  more than one, so cycles exceed these counts (not measured here). Under -icount the counts are
   deterministic (two runs give identical figures), so one run is enough;
 - ``max``, ``mean``: error in output LSBs over every input code against the true function;
   the outputs the firmware wrote are checked against actc's evaluator on every code.
