@@ -9,7 +9,7 @@ tables, once, and the functions), as CMSIS-style libraries ship.
 
 Arithmetic types (README "Firmware"): every signal is held in ``int32_t``/``uint32_t`` where
 the IR's range allows, else in 64 bits. An interpolation whose accumulator exceeds 32 bits
-(16-bit geba or optimal designs) is computed in two 32-bit parts (``SegmentCore.
+(most 16-bit geba and optimal designs) is computed in two 32-bit parts (``SegmentCore.
 split_signals``), so 8- and 16-bit designs never call a 64-bit runtime helper.
 """
 
@@ -77,8 +77,8 @@ def _plus(terms: list[str]) -> str:
     return out
 
 
-def _const(value: int, unsigned: bool = False) -> str:
-    return c_unsigned(value) if unsigned else c_literal(value, paren=False)
+def _const(value: int) -> str:
+    return c_literal(value, paren=False)
 
 
 def _times(expr: str, k: int) -> str:
@@ -117,7 +117,6 @@ def _segments(unit: ActivationUnit, s: dict[str, Range]) -> _View:
         ctx["p_index"] = _shr("v", core.p_shift, True, name)
         ctx["offset"] = f"v - {tab['x'].read('i', 'uint32_t')}"
     r_t = c_arith(s["core.r"])
-    ctx["acc_t"] = "int32_t"
     if core.slopes is None:
         acc_t = c_arith(s["core.acc"])
         acc = _plus([tab["y"].read("i", acc_t)] + ([_const(rnd)] if rnd else []))
