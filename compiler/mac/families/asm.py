@@ -150,6 +150,7 @@ class AsmFamily(Family):
     name: ClassVar[str] = "asm"
     title: ClassVar[str] = "alphabet set multiplier: weights as sums of letter * 2^s quartets"
     reference: ClassVar[str] = "Sarwar et al., ACM JETC 14(2), 2018"
+    signing: ClassVar[str] = "sign-magnitude weight"
 
     alphabet: tuple[int, ...] = required("odd letters 1..15 including 1, e.g. 1,3 or 1,3,5,7",
                                          "A,B,...")
