@@ -37,18 +37,13 @@ __all__ = ["MAX_ACC_BITS", "MAX_LANES", "MAX_OPERAND_BITS", "MIN_OPERAND_BITS", 
 
 MIN_OPERAND_BITS, MAX_OPERAND_BITS = 4, 16
 MAX_LANES = 64
-MAX_ACC_BITS = 64
+MAX_ACC_BITS = 48  # a DSP48's accumulator; keeps every running sum inside int64
 
 
 def wrap(values: np.ndarray, bits: int, signed: bool) -> np.ndarray:
     """Values modulo 2^bits, read as two's complement when signed."""
-    v = np.asarray(values, dtype=np.int64) & ((1 << bits) - 1) if bits < 64 \
-        else np.asarray(values, dtype=np.int64)
-    if signed and bits < 64:
-        v = np.where(v >= (1 << (bits - 1)), v - (1 << bits), v)
-    elif not signed and bits == 64:
-        raise FormatError("an unsigned 64-bit accumulator does not fit int64: use --acc-bits 63")
-    return v
+    v = np.asarray(values, dtype=np.int64) & ((1 << bits) - 1)
+    return np.where(v >= (1 << (bits - 1)), v - (1 << bits), v) if signed else v
 
 
 def default_acc_bits(product_bits: int) -> int:
