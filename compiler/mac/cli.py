@@ -90,7 +90,7 @@ def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
     r.add_argument("--bits", type=int, default=8, metavar="N", help="operand widths (default 8)")
     r.add_argument("--signed", action="store_true", help="signed operands")
     r.add_argument("-o", "--output", default=".", metavar="DIR",
-                   help="where mac_library.png and mac_library.json go")
+                   help="where mac_library_NBITS{u,s}.png and .json go")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
