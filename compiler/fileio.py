@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import OutputError
@@ -12,7 +13,7 @@ from .errors import OutputError
 __all__ = ["write_bytes", "write_files"]
 
 
-def write_files(directory: str | os.PathLike, files: dict[str, str | bytes]) -> list[Path]:
+def write_files(directory: str | os.PathLike, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write {file name: text or bytes} into directory atomically; return the paths, in
     order."""
     out = Path(directory)

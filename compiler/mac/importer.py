@@ -36,8 +36,8 @@ __all__ = ["MAX_IMPORT_PAIRS", "import_circuit", "measure_c", "measure_verilog",
 
 MAX_IMPORT_PAIRS = 1 << 24
 
-_MODULE = re.compile(r"\bmodule\s+([A-Za-z_]\w*)\s*(#\s*\(.*?\)\s*)?\((.*?)\)\s*;(.*?)\bendmodule\b",
-                     re.S)
+_MODULE = re.compile(r"\bmodule\s+([A-Za-z_]\w*)\s*(#\s*\(.*?\)\s*)?\((.*?)\)\s*;"
+                     r"(.*?)\bendmodule\b", re.S)
 _DECL = re.compile(r"\b(input|output|inout)\b\s*(?:wire|reg|logic)?\s*(signed)?\s*"
                    r"(\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)")
 
@@ -225,7 +225,8 @@ def measure_c(path: Path, a_bits: int, b_bits: int, signed: bool, ports: str | N
         pa = params[lower.index("a")] if "a" in lower and "b" in lower else params[0]
     lo_a = -(1 << (a_bits - 1)) if signed else 0
     lo_b = -(1 << (b_bits - 1)) if signed else 0
-    args = {pa: "a", next(p for p in params if p != pa): "b"}
+    pb = next(p for p in params if p != pa)
+    args = {pa: "a", pb: "b"}
     call = f"{function}({', '.join(args[p] for p in params)})"
     from actc.targets.c import c_compiler
 
@@ -245,8 +246,7 @@ def measure_c(path: Path, a_bits: int, b_bits: int, signed: bool, ports: str | N
         if p.returncode != 0:
             raise InputError(f"{path.name}: the compiled circuit failed (exit {p.returncode})")
         raw = np.array(p.stdout.split(), dtype=np.int64)
-    source = {"kind": "c", "file": path.name, "function": function, "ports": [pa, args and
-              next(p for p in params if p != pa)]}
+    source = {"kind": "c", "file": path.name, "function": function, "ports": [pa, pb]}
     return raw, source
 
 

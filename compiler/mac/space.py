@@ -32,7 +32,7 @@ def corners(fmt: NumberFormat) -> np.ndarray:
     negatives when signed), ascending.
 
     >>> corners(NumberFormat(4, True, 1.0)).tolist()
-    [-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]
+    [-8, -7, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]
     """
     vals = {fmt.code_min, fmt.code_min + 1, fmt.code_max - 1, fmt.code_max,
             *range(-2, 3)}

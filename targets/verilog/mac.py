@@ -106,9 +106,10 @@ def _family_view(unit: MacUnit, ctx: dict) -> dict[str, Any]:
                               "out_bits": int(src["out_bits"]), "text": src["text"]}
         else:
             out["circuit"] = None
-            out["table"] = rom_table([v & ((1 << np_) - 1) for v in ctx["values"]], np_, na + nb)
-            ia = "{~a[%d], a[%d:0]}" % (na - 1, na - 2) if m.signed else "a"
-            ib = "{~bl[%d], bl[%d:0]}" % (nb - 1, nb - 2) if m.signed else "bl"
+            out["table"] = rom_table([v & ((1 << np_) - 1) for v in ctx["values"]], np_,
+                                     na + nb)
+            ia = f"{{~a[{na - 1}], a[{na - 2}:0]}}" if m.signed else "a"
+            ib = f"{{~bl[{nb - 1}], bl[{nb - 2}:0]}}" if m.signed else "bl"
             out["index"] = f"{{{ia}, {ib}}}"
     return out
 

@@ -87,7 +87,8 @@ class Family:
                     raise SemanticError(f"--multiplier {spec!r}: {cls.name} has no parameter "
                                         f"{key!r} (parameters: {names})")
                 f = match[0]
-                values[f.name] = _convert(hints[f.name], text, f, spec, cls.name, values.get(f.name))
+                values[f.name] = _convert(hints[f.name], text, f, spec, cls.name,
+                                          values.get(f.name))
                 continue
             while k < len(fields) and fields[k].name in values and \
                     _origin(hints[fields[k].name]) is not tuple:

@@ -32,7 +32,7 @@ class DrumFamily(SignMagnitude):
 
     >>> import numpy as np
     >>> DrumFamily(4).product(np.array([200]), np.array([100]), 8, 8, False).tolist()
-    [20480]
+    [21632]
     """
 
     name: ClassVar[str] = "drum"

@@ -25,7 +25,7 @@ class MbmFamily(SignMagnitude):
 
     >>> import numpy as np
     >>> MbmFamily().product(np.array([3, 255]), np.array([3, 255]), 8, 8, False).tolist()
-    [8, 64514]
+    [8, 65024]
     """
 
     name: ClassVar[str] = "mbm"

@@ -45,7 +45,7 @@ class MitchellFamily(SignMagnitude):
 
     >>> import numpy as np
     >>> MitchellFamily().product(np.array([3, 0, 255]), np.array([3, 7, 255]), 8, 8, False).tolist()
-    [8, 0, 64514]
+    [8, 0, 65024]
     """
 
     name: ClassVar[str] = "mitchell"

@@ -11,8 +11,8 @@ operands.)
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import ClassVar
 
 from ...options import option
