@@ -38,8 +38,10 @@ MAX_IMPORT_PAIRS = 1 << 24
 
 _MODULE = re.compile(r"\bmodule\s+([A-Za-z_]\w*)\s*(#\s*\(.*?\)\s*)?\((.*?)\)\s*;"
                      r"(.*?)\bendmodule\b", re.S)
+_NAME = r"(?!(?:input|output|inout|wire|reg|logic|signed)\b)[A-Za-z_]\w*"
 _DECL = re.compile(r"\b(input|output|inout)\b\s*(?:wire|reg|logic)?\s*(signed)?\s*"
-                   r"(\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)")
+                   r"(\[\s*(\d+)\s*:\s*(\d+)\s*\])?\s*"
+                   r"(" + _NAME + r"(?:\s*,\s*" + _NAME + r")*)")
 
 
 def _strip_comments(text: str) -> str:
@@ -127,9 +129,9 @@ def measure_verilog(path: Path, a_bits: int, b_bits: int, ports: str | None,
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         name, declared = verilog_ports(text, module)
+        a, b, o, wo = _choose_ports(name, declared, ports, a_bits, b_bits)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from None
-    a, b, o, wo = _choose_ports(name, declared, ports, a_bits, b_bits)
     if shutil.which("iverilog") is None or shutil.which("vvp") is None:
         raise ToolError("actc mac import needs Icarus Verilog for a Verilog circuit "
                         "(apt-get install iverilog)")

@@ -15,7 +15,7 @@ Baugh-Wooley array with its sign cells removed, a correction constant at the top
 >>> [p.name for p in unit.inputs], [p.name for p in unit.outputs]
 (['a', 'b'], ['y'])
 >>> unit.evaluate(a=np.array([200]), b=np.array([100]))["y"].tolist()
-[20480]
+[21632]
 >>> MacUnit.from_json(unit.to_json()) == unit
 True
 """
