@@ -26,7 +26,7 @@ whose sums stay below it, each chunk computed in float32 and the chunks added in
 >>> g = ApproxGemm(make_multiplier("drum:4", bits=8, signed=True))
 >>> a = torch.tensor([[100, -3]]); b = torch.tensor([[7], [-50]])
 >>> g.matmul(a, b).tolist(), g.method
-([[850.0]], 'table')
+([[884.0]], 'table')
 """
 
 from __future__ import annotations

@@ -59,12 +59,13 @@ class _ApproxProducts(nn.Module):
     """What both layers share: quantisers, the product engine, the exact/approximate switch."""
 
     weight: nn.Parameter
+    engine: Any  # ApproxGemm or MRENoise: codes, method, matmul(a, b, cache_key)
 
     def _setup(self, multiplier: Any, bits: int, a_bits: int | None, b_bits: int | None,
                signed: bool, per_channel: bool, momentum: float,
                weight_transform: nn.Module | None) -> None:
         self.engine = make_engine(multiplier, a_bits or bits, b_bits or bits, signed)
-        a_lo, a_hi, b_lo, b_hi = self.engine.codes  # type: ignore[union-attr]
+        a_lo, a_hi, b_lo, b_hi = self.engine.codes
         self.act_scale = RunningScale(a_hi, momentum)
         self.per_channel = per_channel
         self.weight_transform = weight_transform
@@ -75,7 +76,7 @@ class _ApproxProducts(nn.Module):
         self.engine = make_engine(multiplier, bits, bits, signed)
 
     def _codes(self, x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        a_lo, a_hi, b_lo, b_hi = self.engine.codes  # type: ignore[union-attr]
+        a_lo, a_hi, b_lo, b_hi = self.engine.codes
         sx = self.act_scale(x)
         sw = channel_scale(w, b_hi) if self.per_channel else tensor_scale(w, b_hi)
         qx = quantize(x, sx, a_lo, a_hi)
@@ -101,9 +102,9 @@ class _ApproxProducts(nn.Module):
                          cache_key: Any = None) -> torch.Tensor:
         """The integer accumulations sum_k P(qx[m, k], qw[n, k]) (float64) of code tensors."""
         if self.approximate:
-            out: torch.Tensor = self.engine.matmul(qx, qw.t(), cache_key)  # type: ignore[operator]
+            out: torch.Tensor = self.engine.matmul(qx, qw.t(), cache_key)
             return out
-        a_lo, a_hi, b_lo, b_hi = self.engine.codes  # type: ignore[union-attr]
+        a_lo, a_hi, b_lo, b_hi = self.engine.codes
         bound = max(abs(a_lo), abs(a_hi)) * max(abs(b_lo), abs(b_hi))
         return exact_matmul(qx, qw.t(), bound)
 

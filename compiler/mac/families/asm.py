@@ -78,11 +78,14 @@ class AsmLayout:
         vals = np.unique(vals)
         return vals[vals <= self.magnitude_max]
 
-    def nearest(self, tie: str) -> np.ndarray:
-        """T[m] for every magnitude m: the nearest representable magnitude; on a tie the
-        larger (``up``) or the smaller (``down``)."""
+    def nearest(self, tie: str, limit: int | None = None) -> np.ndarray:
+        """T[m] for every magnitude m up to ``limit`` (default magnitude_max): the nearest
+        representable magnitude not above ``limit``; on a tie the larger (``up``) or the
+        smaller (``down``)."""
+        top = self.magnitude_max if limit is None else limit
         r = self.representable()
-        m = np.arange(self.magnitude_max + 1, dtype=I64)
+        r = r[r <= top]
+        m = np.arange(top + 1, dtype=I64)
         hi = np.minimum(np.searchsorted(r, m, side="left"), len(r) - 1)
         lo = np.maximum(np.searchsorted(r, m, side="right") - 1, 0)
         up, down = r[hi], r[lo]
