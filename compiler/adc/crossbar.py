@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..options import option
 from .converters import Converter, converter, default_rng
 
 __all__ = ["SCHEMES", "Crossbar", "Term"]
@@ -63,13 +64,21 @@ class Term:
 class Crossbar:
     """A crossbar configuration (see the module docstring)."""
 
-    rows: int = 128
-    cell_bits: int = 1
-    dac_bits: int = 1
-    weight_bits: int = 4
-    input_bits: int = 4
+    rows: int = option(128, "rows per sub-array (16 to 512)", metavar="N")
+    cell_bits: int = option(1, "bits per cell (1, 2 or 4)", metavar="B")
+    dac_bits: int = option(1, "input bits applied per step (1 to --input-bits)", metavar="B")
+    weight_bits: int = option(4, "weight bits (1 to 8)", metavar="B")
+    input_bits: int = option(4, "input (activation) bits (1 to 8)", metavar="B")
     signed: bool = True
     scheme: str = "differential"
+
+    @classmethod
+    def from_scheme(cls, scheme: str, **kw: Any) -> Crossbar:
+        """A crossbar from the command line's ``--scheme``: differential, offset or
+        unsigned."""
+        if scheme == "unsigned":
+            return cls(signed=False, **kw)
+        return cls(signed=True, scheme=scheme, **kw)
 
     def __post_init__(self) -> None:
         _check_int("rows", self.rows, *ROWS)
@@ -79,7 +88,8 @@ class Crossbar:
         _check_int("input_bits", self.input_bits, 1, 8)
         _check_int("dac_bits", self.dac_bits, 1, self.input_bits)
         if self.scheme not in SCHEMES:
-            raise ConfigError(f"scheme {self.scheme!r}: use {' or '.join(SCHEMES)}")
+            raise ConfigError(f"scheme {self.scheme!r}: use {' or '.join(SCHEMES)}"
+                              + (" (or signed=False)" if self.scheme == "unsigned" else ""))
 
     # --- the mapping ------------------------------------------------------------------------
     @property
