@@ -172,6 +172,8 @@ def _adc_compile_parser(asub: Any, full: bool) -> None:
     c.add_argument("--architecture", default="parallel", choices=("parallel", "serial"),
                    help="Verilog: parallel (combinational) or serial (one input slice a "
                    "clock, start/valid handshake)")
+    c.add_argument("--registered", action="store_true",
+                   help="Verilog: an output register on the parallel form (latency 1)")
     c.add_argument("--name", default="col", help="module/function name (default col)")
     c.add_argument("-o", "--output", default=".", metavar="DIR",
                    help="output directory (default: .)")
@@ -214,6 +216,7 @@ def _compile(args) -> int:
         out_bits=args.out_bits,
         domain=args.domain,
         name=args.name,
+        in_from=args.in_from,
         **options,
     )
     paths = result.write(args.output)
@@ -330,7 +333,8 @@ def _adc_compile(args: argparse.Namespace) -> int:
     params = {k: getattr(args, k) for k in ("clip", "k", "x0") if getattr(args, k) is not None}
     result = compile_column(
         args.converter, subarrays=args.subarrays, target=args.target, name=args.name,
-        architecture=args.architecture, input_scale=args.input_scale,
+        architecture=args.architecture, registered=args.registered,
+        input_scale=args.input_scale,
         weight_scale=args.weight_scale, vectors=args.vectors, seed=args.seed,
         scheme=args.scheme, converter_params=params, **_crossbar_args(args))
     paths = result.write(args.output)

@@ -176,9 +176,11 @@ class Converter:
         raise NotImplementedError
 
     def to_json(self) -> dict:
+        """The spec and the parameters: ``converter(**to_json())`` rebuilds it."""
         out: dict[str, Any] = {"spec": self.spec}
         for f in fields(self):
-            out[f.name] = getattr(self, f.name)
+            if f.name not in ("bits", "samples"):  # in the spec
+                out[f.name] = getattr(self, f.name)
         return out
 
 

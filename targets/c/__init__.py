@@ -16,7 +16,7 @@ from actc.errors import ToolError
 from actc.unit import InputSpace, Unit
 
 from ..base import Target
-from . import activation
+from . import activation, adc
 
 __all__ = ["C_FLAGS", "CTarget", "c_compiler", "compile_and_run"]
 
@@ -42,7 +42,7 @@ C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-ffp-
 class CTarget(Target):
     name: ClassVar[str] = "c"
     title: ClassVar[str] = "C99 header"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "adc": adc}
     reserved: ClassVar[frozenset[str]] = C_KEYWORDS
 
     def tool(self) -> str:
@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     long long {decl};
     if (argc < 2 || in == NULL) return 2;
     while (fscanf(in, "{scan}", {refs}) == {count}) {{
+        {setup}
         printf("%lld\\n", (long long){call});
     }}
     fclose(in);
@@ -93,13 +94,15 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
     cc = compiler or c_compiler()
     names = [p.name for p in unit.inputs]
     args = [f"in_{n}" for n in names]
-    call = CTarget.kinds[unit.kind].harness_call(unit, args)
+    module = CTarget.kinds[unit.kind]
+    call = module.harness_call(unit, args)
+    setup = module.harness_setup(unit, args) if hasattr(module, "harness_setup") else ""
     with tempfile.TemporaryDirectory(prefix="actc-c-") as tmp:
         t = Path(tmp)
         src = t / "harness.c"
         src.write_text(_HARNESS.format(
             header=header.resolve(), decl=", ".join(args), scan=" ".join(["%lld"] * len(args)),
-            refs=", ".join(f"&{a}" for a in args), count=len(args), call=call))
+            refs=", ".join(f"&{a}" for a in args), count=len(args), call=call, setup=setup))
         exe = t / "harness"
         cmd = [cc, *(flags or C_FLAGS), "-o", str(exe), str(src)]
         p = subprocess.run(cmd, capture_output=True, text=True)
