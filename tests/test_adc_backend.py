@@ -224,3 +224,14 @@ def test_in_from_refuses_an_activation_manifest(tmp_path):
 def test_bad_converter_parameter_is_an_actc_error():
     with pytest.raises(ActcError, match="clip must be a positive number"):
         build_column("adc:4", converter_params={"clip": -1.0})
+
+
+def test_report_draws_the_model_vectors(tmp_path):
+    from actc.report import report
+
+    compile_column("ideal", subarrays=2, rows=16, target="python", input_scale=0.5).write(
+        tmp_path)
+    path, line = report(tmp_path / "col.json")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert line.startswith("2048 model vectors: rms error 0, max 0 ") and \
+        line.endswith("correlation 1.0000")
