@@ -17,4 +17,6 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# torch 2.13.0: the CPU build this machine keeps on disk (a bare `torch` pulls a CUDA build)
+python3 -m pip install -q --disable-pip-version-check 'torch==2.13.0'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,torch]'

@@ -17,7 +17,7 @@ manifest's ``output``) has scale lsb * input_scale * weight_scale and zero point
 
 >>> unit = build_column("mtj:4", subarrays=2, rows=16, weight_bits=2, input_bits=2)
 >>> [p.name for p in unit.inputs][:3], unit.out_format.text
-(['b_j0_r0_s0', 'b_j0_r1_s0', 'b_j1_r0_s0'], 's7:4.0:0')
+(['b_j0_r0_s0', 'b_j0_r1_s0', 'b_j1_r0_s0'], 's6.-2')
 >>> int(unit.evaluate(**{p.name: np.array([0b1111]) for p in unit.inputs})["y"][0])
 24
 """
@@ -275,8 +275,11 @@ def stimulus(unit: ColumnUnit) -> tuple[np.ndarray, np.ndarray, dict[str, np.nda
     ps, ref = xb.partial_sums(x, w)
     out: dict[str, np.ndarray] = {}
     for p in unit.ports():
-        v = (ref[:, p.r, p.j][:, None].repeat(cols, axis=1) if p.s < 0
-             else ps[:, p.r, p.j, p.s, :])
+        if p.s < 0:
+            assert ref is not None
+            v = ref[:, p.r, p.j][:, None].repeat(cols, axis=1)
+        else:
+            v = ps[:, p.r, p.j, p.s, :]
         if isinstance(conv, Mtj):
             bits = conv.sample_bits(v, rng).astype(np.int64)
             code = (bits << np.arange(conv.samples, dtype=np.int64)).sum(axis=-1)
@@ -325,7 +328,7 @@ def compile_column(conv: str | Converter, *, target: str | list[str] = "all",
 
     >>> r = compile_column("adc:4", rows=16, weight_bits=2, input_bits=1, target="python")
     >>> sorted(r.files), r.manifest["output"]["text"]
-    (['col.json', 'col.py'], 's6:1.0666666666666667:0')
+    (['col.json', 'col.py'], 's5:1.0666666666666667:0')
     """
     from actc.targets import TARGETS, EmitInfo
     from actc.targets.base import check_name

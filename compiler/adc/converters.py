@@ -36,7 +36,7 @@ the real scale ``lsb`` is one number for the whole column.
 [-6.0, 2.0, 6.0]
 >>> m = converter("mtj:8", lo=-64, hi=64)
 >>> float(m.expected(np.array([0]))[0])  # 8 * p(0)
-3.9409...
+3.9408...
 """
 
 from __future__ import annotations

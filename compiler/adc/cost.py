@@ -340,7 +340,7 @@ def _samples(conv: Converter, samples: list[int] | None, n_layers: int) -> list[
 
 def _design_total(layers: list[Layer], conv: Converter, xb: Crossbar, cols: int, p: dict,
                   samples: list[int | None]) -> tuple[list[dict], dict]:
-    rows_out = []
+    rows_out: list[dict] = []
     energy = latency = area = 0.0
     parts_e: dict[str, float] = {}
     parts_a: dict[str, float] = {}
@@ -355,13 +355,14 @@ def _design_total(layers: list[Layer], conv: Converter, xb: Crossbar, cols: int,
         e = {k: v * c.reads for k, v in pr.energy.items()}
         a = {k: v * c.arrays for k, v in pr.area.items()}
         lat = c.cycles * pr.time
-        row = {"samples_per_conversion": (t_layer if t_layer is not None else
+        energy_j = sum(e.values())
+        row: dict[str, Any] = {"samples_per_conversion": (t_layer if t_layer is not None else
                                           conv.samples if isinstance(conv, Mtj) else None),
-               "energy_j": sum(e.values()), "latency_s": lat,
+               "energy_j": energy_j, "latency_s": lat,
                "area_mm2": sum(a.values()) * 1e6, "energy_breakdown_j": e,
                "area_breakdown_mm2": {k: v * 1e6 for k, v in a.items()}}
         rows_out.append(row)
-        energy += row["energy_j"]
+        energy += energy_j
         latency += lat
         area += sum(a.values())
         for k, v in e.items():
@@ -411,11 +412,11 @@ def cost_report(network: str | list[Layer], conv: str | Converter, baseline: str
                                "pixels": layer.pixels, "macs": layer.macs,
                                "digital": layer.digital}
         if not layer.digital:
-            k = counts(layer, xb, cols)
+            n = counts(layer, xb, cols)
             t = rc["samples_per_conversion"]
-            row.update(arrays=k.arrays, array_cycles=k.cycles, reads=k.reads,
-                       conversions=k.conversions, used_conversions=k.used_conversions,
-                       samples=k.conversions * t if t else 0, converter=rc, baseline=rb)
+            row.update(arrays=n.arrays, array_cycles=n.cycles, reads=n.reads,
+                       conversions=n.conversions, used_conversions=n.used_conversions,
+                       samples=n.conversions * t if t else 0, converter=rc, baseline=rb)
         out_rows.append(row)
     ratio = {"energy": tot_b["energy_j"] / tot_c["energy_j"],
              "latency": tot_b["latency_s"] / tot_c["latency_s"],

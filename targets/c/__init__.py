@@ -17,8 +17,9 @@ from actc.unit import InputSpace, Unit
 
 from ..base import Target
 from . import activation, adc
+from .harness import Harness
 
-__all__ = ["C_FLAGS", "CTarget", "c_compiler", "compile_and_run"]
+__all__ = ["C_FLAGS", "CTarget", "Harness", "c_compiler", "compile_and_run"]
 
 C_KEYWORDS = frozenset("""
 auto break case char const continue default do double else enum extern float for goto if
@@ -76,10 +77,9 @@ int main(int argc, char **argv)
 {{
     FILE *in = fopen(argv[1], "r");
     long long {decl};
-    if (argc < 2 || in == NULL) return 2;
+{state}    if (argc < 2 || in == NULL) return 2;
     while (fscanf(in, "{scan}", {refs}) == {count}) {{
-        {setup}
-        printf("%lld\\n", (long long){call});
+{step}        printf("{formats}\\n", {prints});
     }}
     fclose(in);
     return 0;
@@ -94,15 +94,18 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
     cc = compiler or c_compiler()
     names = [p.name for p in unit.inputs]
     args = [f"in_{n}" for n in names]
-    module = CTarget.kinds[unit.kind]
-    call = module.harness_call(unit, args)
-    setup = module.harness_setup(unit, args) if hasattr(module, "harness_setup") else ""
+    call = CTarget.kinds[unit.kind].harness_call(unit, args)
+    harness = call if isinstance(call, Harness) else Harness([call])
     with tempfile.TemporaryDirectory(prefix="actc-c-") as tmp:
         t = Path(tmp)
         src = t / "harness.c"
         src.write_text(_HARNESS.format(
             header=header.resolve(), decl=", ".join(args), scan=" ".join(["%lld"] * len(args)),
-            refs=", ".join(f"&{a}" for a in args), count=len(args), call=call, setup=setup))
+            refs=", ".join(f"&{a}" for a in args), count=len(args),
+            state="".join(f"    {line}\n" for line in harness.state.splitlines()),
+            step="".join(f"        {line}\n" for line in harness.step.splitlines()),
+            formats=" ".join(["%lld"] * len(harness.outputs)),
+            prints=", ".join(f"(long long){o}" for o in harness.outputs)))
         exe = t / "harness"
         cmd = [cc, *(flags or C_FLAGS), "-o", str(exe), str(src)]
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -114,5 +117,5 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
         p = subprocess.run([str(exe), str(inp)], capture_output=True, text=True)
         if p.returncode != 0:
             raise ToolError(f"the C harness for {header.name} failed: {p.stderr[-2000:]}")
-        out = np.array(p.stdout.split(), dtype=np.int64)
-    return {unit.outputs[0].name: out}
+        out = np.array(p.stdout.split(), dtype=np.int64).reshape(-1, len(harness.outputs))
+    return {port.name: out[:, k] for k, port in enumerate(unit.outputs)}

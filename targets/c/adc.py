@@ -9,9 +9,10 @@ from typing import Any
 from ..base import EmitInfo, Renderer
 from ..views import column_header
 from ..widths import c_int_type, c_type, c_wide
+from .harness import Harness
 from .literals import c_literal
 
-__all__ = ["accepts", "emit", "harness_call", "harness_setup"]
+__all__ = ["accepts", "emit", "harness_call"]
 
 _render = Renderer("c", c_int=c_literal)
 
@@ -30,11 +31,8 @@ def emit(unit: Any, info: EmitInfo, options: Any) -> dict[str, str]:
     return {f"{unit.name}.h": _render("adc/column.h.j2", **ctx)}
 
 
-def harness_setup(unit: Any, args: list[str]) -> str:
-    """Statements before the harness prints a result: the codes array."""
+def harness_call(unit: Any, args: list[str]) -> Harness:
+    """The test harness: the vector's codes into an array, then the function's result."""
     t = c_int_type(unit.code_bits, False)
-    return f"{t} codes[{len(args)}] = {{{', '.join(f'({t}){a}' for a in args)}}};"
-
-
-def harness_call(unit: Any, args: list[str]) -> str:
-    return f"{unit.name}(codes)"
+    step = f"{t} codes[{len(args)}] = {{{', '.join(f'({t}){a}' for a in args)}}};"
+    return Harness([f"{unit.name}(codes)"], step=step)
