@@ -38,7 +38,8 @@ def main() -> None:
     lines += ["", "StoX-Net headline (mtj:4): model vs paper (error)"]
     for k, want in TARGETS.items():
         got = head.ratio[k]
-        lines.append(f"  {k:<8} vs adc:8    {got:8.2f} vs {want:>4} ({100 * (got / want - 1):+.1f} %)")
+        err = 100 * (got / want - 1)
+        lines.append(f"  {k:<8} vs adc:8    {got:8.2f} vs {want:>4} ({err:+.1f} %)")
     lines.append(f"  edp      vs sparse:4 {sparse['edp']:8.2f} vs   24 "
                  f"({100 * (sparse['edp'] / 24 - 1):+.1f} %)")
     lines += ["", f"differential pairs (one conversion per pair): {diff}",
