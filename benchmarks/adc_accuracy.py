@@ -6,6 +6,14 @@ homogeneous MTJ samples at the same total number of samples. Mean and std over s
 noise is the MTJ sampling (seeded) and the seeds' initialisation and batch order.
 
     python benchmarks/adc_accuracy.py [--seeds 5] [--epochs 20] [--finetune 4]
+                                      [--finetune-images N] [--budgets 2,4]
+
+The figures in benchmarks/results were measured with ``--seeds 3 --finetune 2
+--finetune-images 600 --budgets 4``: the crossbar simulation of a non-ideal converter costs
+100 to 1000 times the float forward (benchmarks/adc_speed.py), so five seeds of the full
+setting take hours on this 2-core machine. The fine-tuning subset is fixed per seed (the
+first N images of a seeded permutation of the training set); the base network trains on all
+of it with the ideal converter.
 
 Results: benchmarks/results/adc_accuracy.json and .txt (rewritten after every seed).
 """
@@ -48,8 +56,13 @@ def conversions(model, data):
 
 def run_seed(seed: int, args, data) -> dict:
     tr, va, te = data
+    full = tr
+    if args.finetune_images:
+        pick = torch.randperm(len(tr[1]), generator=torch.Generator().manual_seed(seed + 7))
+        pick = pick[:args.finetune_images]
+        tr = (tr[0][pick], tr[1][pick])
     base = make_net(seed, weight_bits=args.weight_bits)
-    train(base, tr, args.epochs, 3e-3, seed, f"seed {seed} ideal")
+    train(base, full, args.epochs, 3e-3, seed, f"seed {seed} ideal")
     row: dict = {"seed": seed, "ptq": {}, "qat": {}, "inhomogeneous": {}}
     for spec in CONVERTERS:
         m = copy.deepcopy(base)
@@ -119,6 +132,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--finetune", type=int, default=4)
+    ap.add_argument("--finetune-images", type=int, default=0,
+                    help="fine-tune on this many training images (0: all)")
     ap.add_argument("--weight-bits", type=int, default=2)
     ap.add_argument("--budgets", type=lambda s: [int(v) for v in s.split(",")], default=[2, 4])
     args = ap.parse_args()
