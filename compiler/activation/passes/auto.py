@@ -1,0 +1,37 @@
+"""``auto``: the most accurate table structure within a memory budget, whatever it is.
+
+Searches every table structure actc has for the budget (fit/budget.py): hierarchical chord
+tables (``KnotCore``: every region width, multiply or shift addressing, knot fraction),
+X/Y/DY/P tables with breakpoints from the gradient error and from the exact optimum (on a
+coarse grid, minimal widths), and the interpolated uniform table. Each is fitted in its
+integer datapath and measured on every input code; the manifest's ``search`` key lists them
+and the winner. Float inputs get the X/Y/DY/P float tables (optimal breakpoints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..fit.placement import Points, gradient_placement, optimal_max, optimal_mse
+from .base import SearchTablePass
+
+__all__ = ["AutoPass"]
+
+
+@dataclass(frozen=True)
+class AutoPass(SearchTablePass):
+    name: ClassVar[str] = "auto"
+
+    def placement(self) -> Callable[[Points, int], list[int]]:
+        return optimal_mse if self.objective == "mse" else optimal_max
+
+    def placements(self) -> dict[str, Callable[[Points, int], list[int]]]:
+        def gradient(p: Points, k: int) -> list[int]:
+            return gradient_placement(p, k, self.objective)
+
+        return {"searched (gradient)": gradient, "searched (optimal)": self.placement()}
+
+    def structures(self) -> tuple[str, ...]:
+        return ("knots", "searched", "uniform")
