@@ -116,7 +116,7 @@ def _knots(core: KnotCore, literal: Literal) -> dict:
         ctx.update(base_rows=rows(core.bases, 16, literal),
                    count_rows=rows(core.count_table(), 16, literal))
     else:
-        ctx["count"] = core.count_table()[0]
+        ctx.update(count=core.counts[0], count_shift=core.counts[0].bit_length() - 1)
     return ctx
 
 

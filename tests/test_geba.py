@@ -151,8 +151,9 @@ def test_memory_budget_is_respected():
 @pytest.mark.parametrize(
     "kw, message",
     [
-        (dict(memory_bits=40), "--memory-bits 40 is too small: the smallest geba unit "
-                               "\\(2 segments\\) needs"),
+        (dict(memory_bits=10), "--memory-bits 10 is too small for any geba structure on s8.5"),
+        (dict(memory_bits=12, spacing="uniform"), "--memory-bits 12 is too small for any geba "
+                                                  "structure on s8.5"),
         (dict(memory_bits=2048), "--memory-bits 2048 is at least a full table \\(256 x 8 = "
                                  "2048 bits\\): use --method table"),
         (dict(entries=1), "--entries 1: geba needs 2 segments or more"),

@@ -11,6 +11,7 @@ import numpy as np
 from actc.activation.ir import (
     ActivationUnit,
     FloatSegmentCore,
+    KnotCore,
     SegmentCore,
     ShiftAddCore,
     ThresholdCore,
@@ -27,7 +28,8 @@ _render = Renderer("c", c_int=c_literal)
 
 # Signals the C datapath holds in its accumulator type (the others have their own types).
 _NOT_ACC = {"core.v", "core.index", "core.x", "core.p", "core.xp", "core.up_count",
-            "core.down_count"}
+            "core.down_count", "core.region", "core.offset", "core.product", "core.f",
+            "core.base", "core.count"}
 
 
 def _segments_types(unit: ActivationUnit, s: dict) -> dict:
@@ -37,6 +39,14 @@ def _segments_types(unit: ActivationUnit, s: dict) -> dict:
         ctx["dy_t"] = c_type(s["core.dy"])
     if core.breakpoints is not None:
         ctx.update(p_t=c_type(s["core.p"]), x_t=c_type(s["core.x"]))
+    return ctx
+
+
+def _knots_types(unit: ActivationUnit, s: dict) -> dict:
+    wide = s["core.product"][1] >= 1 << 32
+    ctx = {"k_t": c_type(s["core.k0"]), "p_t": "uint64_t" if wide else "uint32_t"}
+    if unit.core.region_bits:
+        ctx.update(base_t=c_type(s["core.base"]), count_t=c_type(s["core.count"]))
     return ctx
 
 
@@ -50,6 +60,7 @@ def _threshold_types(unit: ActivationUnit, s: dict) -> dict:
 
 _INTEGER: dict[type, tuple[str, Callable[[ActivationUnit, dict], dict]]] = {
     SegmentCore: ("activation/segments.h.j2", _segments_types),
+    KnotCore: ("activation/knots.h.j2", _knots_types),
     ShiftAddCore: ("activation/shiftadd.h.j2", _shiftadd_types),
     ThresholdCore: ("activation/threshold.h.j2", _threshold_types),
 }

@@ -277,15 +277,25 @@ def _searched_candidate(domain: FitDomain, budget: Budget, place, objective: str
                                 p_lut=core.p_lut))
     per = max(1.0, (budget.cost(core) - fixed) / k)
     best = core if budget.fits(core) else None
-    for _ in range(3):
-        k_next = int(min(n, max(2, (budget.limit - fixed) // per)))
-        if best is not None and k_next <= best.segments:
+    over = None if best is not None else k  # the fewest segments known not to fit
+    for _ in range(6):  # a jump by the estimated cost of a segment, then bisection
+        if best is not None and over is not None:
+            if over - best.segments <= 1:
+                break
+            k = (best.segments + over) // 2
+        elif best is not None:
+            k = best.segments + max(1, int((budget.limit - budget.cost(best)) // per))
+        else:
+            k = int((budget.limit - fixed) // per)
+        k = int(min(n, max(2, k)))
+        if (best is not None and k <= best.segments) or (over is not None and k >= over):
             break
-        core = make(k_next)
+        core = make(k)
         if budget.fits(core):
             best = core
         else:
-            per = max(per * 1.02, (budget.cost(core) - fixed) / k_next)
+            over = k
+            per = max(per, (budget.cost(core) - fixed) / k)
     if best is None:
         core = make(2)
         if not budget.fits(core):
