@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from ...errors import FitError
+from ..domain import FitDomain
 from ..fit.placement import Points, gradient_placement, optimal_max, optimal_mse
 from .base import SearchTablePass
 
@@ -35,3 +37,8 @@ class AutoPass(SearchTablePass):
 
     def structures(self) -> tuple[str, ...]:
         return ("knots", "searched", "uniform")
+
+    def run(self, domain: FitDomain) -> Any:
+        if self.memory_bits is None and self.memory_bytes is None:
+            raise FitError("--method auto needs --memory-bits B or --memory-bytes B")
+        return super().run(domain)
