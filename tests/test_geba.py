@@ -170,6 +170,7 @@ def test_geba_bad_budgets(kw, message):
 @pytest.mark.parametrize("method, options", [
     ("geba", {"entries": 12}), ("grau", {"segments": 6}), ("threshold", {}),
     ("table", {}), ("optimal", {"entries": 8, "in_format": "fp16", "out_format": None}),
+    ("knots", {"entries": 12}),
 ])
 def test_report_writes_png(tmp_path, method, options):
     kw = {"in_format": "s10.6", "out_format": "s10.6", **options}
@@ -180,6 +181,8 @@ def test_report_writes_png(tmp_path, method, options):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "max error" in p.stdout
+    if method in ("geba", "knots"):
+        assert "segmentation: 12 " in p.stdout
     png = (tmp_path / "gelu_report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
