@@ -81,8 +81,8 @@ def word_bytes(values: Any) -> int:
     targets emit): the narrowest 1-, 2-, 4- or 8-byte word holding the entries as they are
     (signed where one is negative), or ``entry - min`` unsigned when that needs fewer bytes.
 
-    >>> word_bytes([0, 255]), word_bytes([-1, 200]), word_bytes([16384, 65535 + 16384])
-    (1, 2, 2)
+    >>> word_bytes([0, 255]), word_bytes([-1, 200]), word_bytes([-300, 200])
+    (1, 1, 2)
     """
     lo, hi = int(min(values)), int(max(values))
     plain = width_of((lo, hi))[0]

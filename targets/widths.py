@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from actc.errors import TargetError
 from actc.unit import Range, signed_width, unsigned_width
 
-__all__ = ["c_int_type", "c_type", "c_wide", "verilog_bits"]
+__all__ = ["c_int_type", "c_storage", "c_type", "c_wide", "verilog_bits"]
 
 
 def verilog_bits(r: Range) -> tuple[int, bool]:
@@ -43,3 +43,21 @@ def c_wide(ranges: Iterable[Range]) -> bool:
     if top >= 2**62:
         raise TargetError("the datapath needs more than 62 bits: C cannot hold it")
     return top >= 2**31 - 1
+
+
+def c_storage(values: Iterable[int]) -> tuple[str, int]:
+    """(type, bias) of a constant table: the narrowest <stdint.h> type of its entries, or an
+    unsigned one of fewer bytes holding ``entry - bias`` (bias = the smallest entry): the
+    rule of ``unit.word_bytes``, so ``sizeof`` the table is what ``memory_bytes`` counts.
+
+    >>> c_storage([16384, 65535 + 16384]), c_storage([-3, 300]), c_storage([0, 255])
+    (('uint16_t', 16384), ('int16_t', 0), ('uint8_t', 0))
+    """
+    vals = list(values)
+    lo, hi = min(vals), max(vals)
+    plain = c_type((lo, hi))
+    shifted = c_type((0, hi - lo))
+    size = {f"{s}int{w}_t": w for s in ("", "u") for w in (8, 16, 32, 64)}
+    if size[shifted] < size[plain]:
+        return shifted, lo
+    return plain, 0

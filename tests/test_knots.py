@@ -247,3 +247,33 @@ def test_int16_tanh_beats_cmsis_nn_in_half_its_table():
                      memory_bytes=256, target="python")
     assert r.manifest["memory_bytes"] <= 256
     assert r.error["max_lsb"] < 1.476
+
+
+def _c_table_bytes(header, tmp_path):
+    """sizeof every static const table of a header, summed, by compiling and running it."""
+    import subprocess
+
+    text = header.read_text()
+    names = re.findall(r"static const \w+ (\w+)\[\d+\]", text)
+    prog = tmp_path / "sizes.c"
+    total = " + ".join(f"sizeof {n}" for n in names)
+    prog.write_text(f'#include <stdio.h>\n#include "{header.name}"\nint main(void) {{\n'
+                    f'    printf("%u\\n", (unsigned)({total}));\n    return 0;\n}}\n')
+    exe = tmp_path / "sizes"
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-Wno-unused-function", "-I",
+                    str(header.parent), str(prog), "-o", str(exe)], check=True)
+    return int(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("expr, kw", [
+    ("sigmoid(x)", dict(in_format="s12.8", out_format="s12.11", method="knots", entries=60,
+                        regions=3)),
+    ("tanh(x)", dict(in_format="s10.7", out_format="s10.9", method="knots", entries=16, regions=0,
+                     addressing="shift")),
+])
+def test_c_tables_are_memory_bytes(tmp_path, expr, kw):
+    """sizeof the emitted C tables (each in its narrowest type, biased where that saves
+    bytes) is the unit's memory_bytes."""
+    r = actc.compile(expr, target="c", name="act", **kw)
+    r.write(tmp_path)
+    assert _c_table_bytes(tmp_path / "act.h", tmp_path) == r.manifest["memory_bytes"]

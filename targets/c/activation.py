@@ -17,9 +17,9 @@ from actc.activation.ir import (
     ThresholdCore,
 )
 
-from ..base import EmitInfo, Renderer
+from ..base import EmitInfo, Renderer, rows
 from ..views import activation_header, core_view, f32_rows, float_output_constants, frame_view
-from ..widths import c_int_type, c_type, c_wide
+from ..widths import c_int_type, c_storage, c_type, c_wide
 from .literals import c_element, c_literal
 
 __all__ = ["accepts", "emit", "harness_call"]
@@ -43,10 +43,18 @@ def _segments_types(unit: ActivationUnit, s: dict) -> dict:
 
 
 def _knots_types(unit: ActivationUnit, s: dict) -> dict:
+    """Every table in the narrowest type, biased where that saves bytes (sizeof the tables
+    is the unit's memory_bytes)."""
+    core: KnotCore = unit.core
     wide = s["core.product"][1] >= 1 << 32
-    ctx = {"k_t": c_type(s["core.k0"]), "p_t": "uint64_t" if wide else "uint32_t"}
-    if unit.core.region_bits:
-        ctx.update(base_t=c_type(s["core.base"]), count_t=c_type(s["core.count"]))
+    k_t, k_bias = c_storage(core.knots)
+    ctx: dict = {"k_t": k_t, "k_bias": k_bias, "p_t": "uint64_t" if wide else "uint32_t",
+                 "knot_rows": rows([k - k_bias for k in core.knots], 12, c_element)}
+    if core.region_bits:
+        for label, values in (("base", core.bases), ("count", core.count_table())):
+            ctype, bias = c_storage(values)
+            ctx.update({f"{label}_t": ctype, f"{label}_bias": bias,
+                        f"{label}_rows": rows([v - bias for v in values], 16, c_element)})
     return ctx
 
 
@@ -84,7 +92,7 @@ def emit(unit: ActivationUnit, info: EmitInfo, options: Any) -> dict[str, str]:
     in_t = c_int_type(fi.bits, fi.signed)
     type_bits = int("".join(ch for ch in in_t if ch.isdigit()))
     ctx.update(core_view(unit.core, c_element))
-    ctx.update(types(unit, signals))
+    ctx.update(types(unit, signals))  # after the view: a type may store a table biased
     ctx.update(frame_view(unit, c_literal))
     ctx.update(
         in_t=in_t, out_t=c_int_type(fo.bits, fo.signed),

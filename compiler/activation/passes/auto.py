@@ -3,9 +3,10 @@
 Searches every table structure actc has for the budget (fit/budget.py): hierarchical chord
 tables (``KnotCore``: every region width, multiply or shift addressing, knot fraction),
 X/Y/DY/P tables with the exact optimal breakpoints (max error; the gradient rule for the
-squared error; on a coarse grid, minimal widths), and the interpolated uniform table. Each is fitted in its
-integer datapath and measured on every input code; the manifest's ``search`` key lists them
-and the winner. Float inputs get the X/Y/DY/P float tables (optimal breakpoints).
+squared error; on a coarse grid, minimal widths), and the interpolated uniform table. Each
+is fitted in its integer datapath and measured on every input code; the manifest's
+``search`` key lists them and the winner. Float inputs get the X/Y/DY/P float tables
+(optimal breakpoints).
 """
 
 from __future__ import annotations
