@@ -272,3 +272,10 @@ def test_cost_bad_family_and_missing_verilog(small, tmp_path):
     assert code == 2 and err == (
         f"actc: error: manifest '{tmp_path / 'tanh_act.json'}' lists no Verilog module "
         "(tanh_act.v): compile with --target verilog or --target all\n")
+
+
+def test_interpolated_uniform_table_with_one_code_per_segment():
+    """Regression: exp at 8 bits puts single codes in some segments (a line fit with no
+    pair of points); the fit used to crash on the empty slope bracket."""
+    spec, unit, _ = actc.build("exp(x)", bits=8, method="uniform", interpolate=True)
+    assert measure(unit, spec)["max_lsb"] <= 0.5  # every code in range is correctly rounded

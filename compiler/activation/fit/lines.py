@@ -117,8 +117,9 @@ def minimax_lines(p: Padded, objective: str = "max") -> tuple[np.ndarray, np.nda
     ok = m[:, 1:] & m[:, :-1] & (dd != 0)  # repeated inputs (folded domains) have dd = 0
     s = dt / np.where(ok, dd, 1.0)
     has = ok.any(axis=1)
-    lo = np.where(has, np.where(ok, s, np.inf).min(axis=1), 0.0)
-    hi = np.where(has, np.where(ok, s, -np.inf).max(axis=1), 0.0)
+    # initial=: segments of one input give no pairs (an empty row)
+    lo = np.where(has, np.where(ok, s, np.inf).min(axis=1, initial=np.inf), 0.0)
+    hi = np.where(has, np.where(ok, s, -np.inf).max(axis=1, initial=-np.inf), 0.0)
     # convex or concave runs with distinct inputs: the chord's slope is the minimax slope
     # (equioscillation at both ends and the farthest point), no search needed
     both = ok[:, 1:] & ok[:, :-1]
