@@ -211,9 +211,9 @@ def _format_from_manifest(path: str | Path, kw: dict[str, Any]) -> Format:
 
 
 def _fit(pass_: Pass, spec: Spec, name: str) -> ActivationUnit:
-    core, fold, note = fit_folded(pass_, spec)
+    core, fold, note, record = fit_folded(pass_, spec)
     return ActivationUnit(name, spec.in_format, spec.out_format, core, fold=fold,
-                          meta={"symmetry": note})
+                          meta={"symmetry": note, "search": record})
 
 
 def compile(  # noqa: A001 - the natural name for a compiler's entry point
@@ -281,6 +281,8 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         "files": [*files, manifest_name],
         "symmetry": unit.meta.get("symmetry"),
         "memory_bits": unit.memory_bits,
+        "memory_bytes": unit.memory_bytes,
+        "search": unit.meta.get("search"),
         "storage": storage,
         "error": error,
         "design": unit.to_json(),

@@ -67,8 +67,8 @@ def _parser(command: str | None = None,
     c.add_argument("--target", "-t", default="all",
                    help="verilog, c, python or all (default: all)")
     c.add_argument("--method", "-m", default="table",
-                   help="table, uniform, geba, optimal, grau or threshold (default: table); "
-                   "actc list shows all")
+                   help="table, uniform, geba, optimal, knots, auto, grau or threshold (default: "
+                   "table); actc list shows all")
     c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
     c.add_argument("--in-bits", type=int, help="input width")
     c.add_argument("--out-bits", type=int, help="output width")

@@ -14,7 +14,8 @@ __all__ = ["report"]
 
 
 def _reporters() -> dict[str, Any]:
-    """{unit kind: its report module}, each with figure(manifest, unit) and summary(...)."""
+    """{unit kind: its report module}, each with figure(manifest, unit) -> (figure, data) and
+    summary(data) -> the text ``actc report`` prints."""
     from .activation import report as activation
     from .adc import report as adc
     from .mac import report as mac
@@ -42,4 +43,4 @@ def report(manifest_path: str | Path, output: str | Path | None = None) -> tuple
     plt.close(fig)
     path = Path(output) if output else Path(manifest_path).with_name(f"{unit.name}_report.png")
     write_bytes(path, buf.getvalue())
-    return path, reporter.summary(data.metrics)
+    return path, reporter.summary(data)

@@ -31,8 +31,9 @@ import numpy as np
 from .formats import Format
 
 __all__ = [
-    "EXHAUSTIVE_LIMIT", "InputSpace", "Port", "Range", "Unit", "signed_width", "unit_from_json",
-    "unit_kinds", "unsigned_width", "width_of",
+    "EXHAUSTIVE_LIMIT", "InputSpace", "Port", "Range", "Unit", "signed_width", "stored_width",
+    "table_bits", "table_bytes", "unit_from_json", "unit_kinds", "unsigned_width", "width_of",
+    "word_bytes",
 ]
 
 EXHAUSTIVE_LIMIT = 1 << 20  # input vectors checked one by one; above, a documented sample
@@ -59,6 +60,47 @@ def width_of(values: Any) -> tuple[int, bool]:
     if lo >= 0:
         return unsigned_width(hi), False
     return signed_width(lo, hi), True
+
+
+def stored_width(values: Any) -> tuple[int, int]:
+    """(bits, bias) of a constant table at its minimal width: the entries as they are (signed
+    where one is negative), or ``entry - bias`` unsigned with bias = the smallest entry, when
+    that is narrower. Every table a core counts in ``memory_bits`` is stored this way.
+
+    >>> stored_width([3, 5, 7]), stored_width([100, 120]), stored_width([-3, 4])
+    ((3, 0), (5, 100), (3, -3))
+    """
+    lo, hi = int(min(values)), int(max(values))
+    plain = width_of((lo, hi))[0]
+    biased = unsigned_width(hi - lo)
+    return (biased, lo) if biased < plain else (plain, 0)
+
+
+def word_bytes(values: Any) -> int:
+    """Bytes per entry of a table stored in byte-addressed memory (what C and other software
+    targets emit): the narrowest 1-, 2-, 4- or 8-byte word holding the entries as they are
+    (signed where one is negative), or ``entry - min`` unsigned when that needs fewer bytes.
+
+    >>> word_bytes([0, 255]), word_bytes([-1, 200]), word_bytes([-300, 200])
+    (1, 1, 2)
+    """
+    lo, hi = int(min(values)), int(max(values))
+    plain = width_of((lo, hi))[0]
+
+    def size(bits: int) -> int:
+        return next(b for b in (1, 2, 4, 8, 16) if bits <= 8 * b)
+
+    return min(size(plain), size(unsigned_width(hi - lo)))
+
+
+def table_bits(tables: dict[str, Any]) -> int:
+    """Bits of named constant tables, each at its minimal width (``stored_width``)."""
+    return sum(len(t) * stored_width(t)[0] for t in tables.values() if len(t))
+
+
+def table_bytes(tables: dict[str, Any]) -> int:
+    """Bytes of named constant tables in byte-addressed memory (``word_bytes``)."""
+    return sum(len(t) * word_bytes(t) for t in tables.values() if len(t))
 
 
 @dataclass(frozen=True)

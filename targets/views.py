@@ -14,6 +14,7 @@ from actc.activation.ir import (
     ActivationUnit,
     FloatSegmentCore,
     Fold,
+    KnotCore,
     SegmentCore,
     ShiftAddCore,
     ThresholdCore,
@@ -99,6 +100,28 @@ def _segments(core: SegmentCore, literal: Literal) -> dict:
     return ctx
 
 
+def _knots(core: KnotCore, literal: Literal) -> dict:
+    T = core.shift
+    ctx: dict[str, Any] = {
+        "segments": core.segments,
+        "knot_count": len(core.knots),
+        "regions": (1 << core.region_bits) if core.region_bits else 0,
+        "region_bits": core.region_bits,
+        "shift": T,
+        "mask": (1 << T) - 1,
+        "value_frac": core.value_frac,
+        "frac": core.frac,
+        "pow2": core.pow2,
+        "knot_rows": rows(core.knots, 12, literal),
+    }
+    if core.region_bits:
+        ctx.update(base_rows=rows(core.bases, 16, literal),
+                   count_rows=rows(core.count_table(), 16, literal))
+    else:
+        ctx.update(count=core.counts[0], count_shift=core.counts[0].bit_length() - 1)
+    return ctx
+
+
 def slope_rows(core: ShiftAddCore) -> list[dict]:
     """A shift-add core's per-segment terms as text: signs, shifts, and the slope."""
     return [{"signs": ", ".join(str(g) for g, _ in core.segment_terms(i)),
@@ -162,8 +185,8 @@ def float_output_constants(fo: Any) -> dict:
 
 
 _CORES: dict[type, Callable[[Any, Literal], dict]] = {
-    SegmentCore: _segments, ShiftAddCore: _shiftadd, ThresholdCore: _threshold,
-    FloatSegmentCore: _float_segments,
+    SegmentCore: _segments, KnotCore: _knots, ShiftAddCore: _shiftadd,
+    ThresholdCore: _threshold, FloatSegmentCore: _float_segments,
 }
 
 

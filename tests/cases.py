@@ -56,6 +56,35 @@ CASES = [
                                          search_steps=1)),
     ("exp_geba_affine", "exp(x)", dict(in_format="s8:0.04:20", out_format="u8:0.05:0",
                                        method="geba", entries=8, search_steps=3)),
+    # hierarchical chord tables (KnotCore): multiply and shift addressing, one region or
+    # many, folds of every kind, objectives
+    ("tanh_knots", "tanh(x)", dict(in_format="s10.7", out_format="s10.8", method="knots",
+                                   entries=40)),
+    ("sigmoid_knots_shift", "sigmoid(x)", dict(in_format="s9.5", out_format="u8.8",
+                                               method="knots", entries=16, regions=2,
+                                               addressing="shift", symmetry="off",
+                                               registered=True)),
+    ("gelu_knots_one_region", "gelu(x)", dict(in_format="s10.6", out_format="s10.6",
+                                              method="knots", entries=5, regions=0)),
+    ("gelu_knots_pow2_mse", "gelu(x)", dict(in_format="s10.6", out_format="s10.6",
+                                            method="knots", entries=8, regions=0,
+                                            addressing="shift", objective="mse")),
+    ("exp_knots_affine", "exp(x)", dict(in_format="s8:0.04:20", out_format="u8:0.05:0",
+                                        method="knots", entries=1, regions=0)),
+    ("swish_knots_both", "swish(x)", dict(in_format="u11.7", out_format="u12.8", method="knots",
+                                          memory_bits=700, objective="both")),
+    ("mish_knots_bytes", "mish(x)", dict(in_format="s12.8", out_format="s12.9", method="knots",
+                                         memory_bytes=100, regions=3)),
+    # memory-aware searches: CMSIS-NN's int16 setting (s16.12 -> s16.15, 256 bytes), a
+    # searched table on a grid (x_shift), geba's search, auto with both
+    ("sigmoid_cmsis", "sigmoid(x)", dict(in_format="s16.12", out_format="s16.15",
+                                         method="auto", memory_bytes=256)),
+    ("elu_optimal_grid", "elu(x)", dict(in_format="s12.8", out_format="s12.8", method="optimal",
+                                        memory_bits=1200)),
+    ("gelu_geba_budget", "gelu(x)", dict(in_format="s12.8", out_format="s12.8", method="geba",
+                                         memory_bits=1200, symmetry="off")),
+    ("tanh_auto_both", "tanh(x)", dict(in_format="s12.9", out_format="s12.11", method="auto",
+                                       memory_bits=900, objective="both")),
 ]
 
 from .cases_pwl import PWL_CASES  # noqa: E402 - the GRAU and threshold designs

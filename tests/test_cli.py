@@ -44,7 +44,8 @@ def test_manifest_keys_are_stable(tmp_path):
     assert list(m) == [
         "schema", "actc_version", "kind", "name", "expression", "canonical", "method",
         "parameters", "input", "output", "domain", "requested_domain", "registered", "targets",
-        "target_options", "files", "symmetry", "memory_bits", "storage", "error", "design"]
+        "target_options", "files", "symmetry", "memory_bits", "memory_bytes", "search", "storage",
+        "error", "design"]
     assert m["canonical"] == "1/(1 + exp(-x))"
     assert m["output"]["text"] == "u8.8" and m["targets"] == ["c"]
     assert m["storage"] == {"c_bytes": 129}  # the folded table, 0..128 in uint8_t
@@ -84,8 +85,8 @@ BAD = [
     (["compile", "tanh(x)", "--interpolate"],
      "actc: error: --interpolate does not apply to --method table\n"),
     (["compile", "tanh(x)", "--method", "spline"],
-     "actc: error: unknown method 'spline': choose from table, uniform, geba, optimal, grau, "
-     "threshold\n"),
+     "actc: error: unknown method 'spline': choose from table, uniform, geba, optimal, knots, "
+     "auto, grau, threshold\n"),
     (["compile", "tanh(x)", "--target", "vhdl"],
      "actc: error: unknown target 'vhdl': choose from verilog, c, python, all\n"),
     (["compile", "tanh(x)", "--name", "1st"], "actc: error: --name '1st' is not a valid "
@@ -174,7 +175,7 @@ def test_list_shows_every_function():
     assert code == 0
     for name in FUNCTIONS:
         assert f"  {name}(" in out
-    assert "methods: table, uniform, geba, optimal, grau, threshold" in out
+    assert "methods: table, uniform, geba, optimal, knots, auto, grau, threshold" in out
 
 
 def test_help():

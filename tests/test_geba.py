@@ -151,8 +151,9 @@ def test_memory_budget_is_respected():
 @pytest.mark.parametrize(
     "kw, message",
     [
-        (dict(memory_bits=40), "--memory-bits 40 is too small: the smallest geba unit "
-                               "\\(2 segments\\) needs"),
+        (dict(memory_bits=10), "--memory-bits 10 is too small for any geba structure on s8.5"),
+        (dict(memory_bits=12, spacing="uniform"), "--memory-bits 12 is too small for any geba "
+                                                  "structure on s8.5"),
         (dict(memory_bits=2048), "--memory-bits 2048 is at least a full table \\(256 x 8 = "
                                  "2048 bits\\): use --method table"),
         (dict(entries=1), "--entries 1: geba needs 2 segments or more"),
@@ -169,6 +170,7 @@ def test_geba_bad_budgets(kw, message):
 @pytest.mark.parametrize("method, options", [
     ("geba", {"entries": 12}), ("grau", {"segments": 6}), ("threshold", {}),
     ("table", {}), ("optimal", {"entries": 8, "in_format": "fp16", "out_format": None}),
+    ("knots", {"entries": 12}),
 ])
 def test_report_writes_png(tmp_path, method, options):
     kw = {"in_format": "s10.6", "out_format": "s10.6", **options}
@@ -179,6 +181,8 @@ def test_report_writes_png(tmp_path, method, options):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "max error" in p.stdout
+    if method in ("geba", "knots"):
+        assert "segmentation: 12 " in p.stdout
     png = (tmp_path / "gelu_report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from ..floatbits import bits_to_f32, f32_to_bits, p_index
-from .ir import ActivationUnit, FloatSegmentCore, SegmentCore, ShiftAddCore, ThresholdCore
+from .ir import (
+    ActivationUnit,
+    FloatSegmentCore,
+    KnotCore,
+    SegmentCore,
+    ShiftAddCore,
+    ThresholdCore,
+)
 
 __all__ = ["evaluate", "eval_core", "float_output"]
 
@@ -51,6 +58,18 @@ def _segments(core: SegmentCore, v: np.ndarray) -> np.ndarray:
     return acc
 
 
+def _knots(core: KnotCore, v: np.ndarray) -> np.ndarray:
+    T = core.shift
+    mask = (1 << T) - 1
+    j = v >> T
+    p = (v & mask) * np.asarray(core.counts, dtype=np.int64)[j]
+    i = np.asarray(core.bases, dtype=np.int64)[j] + (p >> T)
+    K = np.asarray(core.knots, dtype=np.int64)
+    k0 = K[i]
+    acc = (k0 << T) + (K[i + 1] - k0) * (p & mask)
+    return (acc + (1 << (core.frac - 1))) >> core.frac
+
+
 def _shiftadd(core: ShiftAddCore, v: np.ndarray) -> np.ndarray:
     seg = np.searchsorted(np.asarray(core.breakpoints, dtype=np.int64), v, side="right")
     signs = np.asarray(core.signs, dtype=np.int64).reshape(core.segments, core.terms)[seg]
@@ -70,7 +89,7 @@ def _threshold(core: ThresholdCore, v: np.ndarray) -> np.ndarray:
 
 
 _CORE_EVALUATORS: dict[type, Callable[[Any, np.ndarray], np.ndarray]] = {
-    SegmentCore: _segments, ShiftAddCore: _shiftadd, ThresholdCore: _threshold,
+    SegmentCore: _segments, KnotCore: _knots, ShiftAddCore: _shiftadd, ThresholdCore: _threshold,
 }
 
 
@@ -135,8 +154,8 @@ def _float_frame(unit: ActivationUnit, c: np.ndarray) -> np.ndarray:
 
 
 _FRAMES: dict[type, Callable[[ActivationUnit, np.ndarray], np.ndarray]] = {
-    SegmentCore: _integer_frame, ShiftAddCore: _integer_frame, ThresholdCore: _integer_frame,
-    FloatSegmentCore: _float_frame,
+    SegmentCore: _integer_frame, KnotCore: _integer_frame, ShiftAddCore: _integer_frame,
+    ThresholdCore: _integer_frame, FloatSegmentCore: _float_frame,
 }
 
 

@@ -32,10 +32,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..formats import Format, format_from_json
-from ..unit import InputSpace, Port, Range, signed_width, unsigned_width, width_of
+from ..unit import (
+    InputSpace,
+    Port,
+    Range,
+    signed_width,
+    table_bits,
+    table_bytes,
+    unsigned_width,
+    width_of,
+)
 
 __all__ = [
-    "CORES", "ActivationUnit", "FloatSegmentCore", "Fold", "Range", "SegmentCore",
+    "CORES", "ActivationUnit", "FloatSegmentCore", "Fold", "KnotCore", "Range", "SegmentCore",
     "ShiftAddCore", "ThresholdCore", "signed_width", "unsigned_width", "width_of",
 ]
 
@@ -111,6 +120,7 @@ class SegmentCore(_IntegerCore):
     p_lut: tuple[int, ...] | None = None
     p_shift: int = 0
     search_steps: int = 0
+    x_shift: int = 0  # breakpoints are multiples of 2^x_shift: X_LUT stores X >> x_shift
 
     def __post_init__(self):
         n = len(self.values)
@@ -121,6 +131,7 @@ class SegmentCore(_IntegerCore):
             _require(self.slope_frac >= self.value_frac >= 0, "slope_frac >= value_frac >= 0")
         if self.breakpoints is None:
             _require(0 <= self.index_shift <= self.in_bits, "index shift out of range")
+            _require(self.x_shift == 0, "x_shift applies to breakpoints")
         else:
             bp = self.breakpoints
             _require(len(bp) == n and bp[0] == 0, "breakpoints: one per segment, first 0")
@@ -129,6 +140,9 @@ class SegmentCore(_IntegerCore):
                 self.p_lut is not None and len(self.p_lut) == 1 << (self.in_bits - self.p_shift),
                 "P_LUT size must be 2^(in_bits - p_shift)",
             )
+            _require(0 <= self.x_shift < self.in_bits
+                     and all(b % (1 << self.x_shift) == 0 for b in bp),
+                     "breakpoints must be multiples of 2^x_shift")
 
     # --- derived facts targets format (no fitting here) -----------------------------------
     @property
@@ -185,7 +199,7 @@ class SegmentCore(_IntegerCore):
                               max(0, *(s * top for s in self.slopes)))
         if self.breakpoints is not None:
             assert self.p_lut is not None
-            out["x"] = (0, max(self.breakpoints))
+            out["x"] = (0, max(self.breakpoints) >> self.x_shift)
             out["p"] = (min(self.p_lut), max(self.p_lut))
         return out
 
@@ -230,23 +244,193 @@ class SegmentCore(_IntegerCore):
         return {"low": (low_lo, low_hi), "high": (high_lo, high_hi), "dy_high": (dyh_lo, dyh_hi),
                 "y_high": (yh_lo, yh_hi)}
 
-    def memory_bits(self) -> int:
-        bits = self.segments * width_of(self.values)[0]
+    def tables(self) -> dict[str, tuple[int, ...]]:
+        """The stored tables: Y_LUT, DY_LUT, X_LUT (breakpoints >> x_shift) and P_LUT."""
+        out = {"y": self.values}
         if self.slopes is not None:
-            bits += self.segments * width_of(self.slopes)[0]
+            out["dy"] = self.slopes
         if self.breakpoints is not None:
             assert self.p_lut is not None
-            bits += self.segments * unsigned_width(max(self.breakpoints))
-            bits += len(self.p_lut) * self.index_bits
-        return bits
+            out["x"] = tuple(b >> self.x_shift for b in self.breakpoints)
+            out["p"] = self.p_lut
+        return out
+
+    def memory_bits(self) -> int:
+        """Bits of every table at its minimal width (unit.stored_width)."""
+        return table_bits(self.tables())
+
+    def memory_bytes(self) -> int:
+        """Bytes of every table in byte-addressed memory (unit.word_bytes)."""
+        return table_bytes(self.tables())
 
     def parameters(self) -> dict:
-        return {"segments": self.segments}
+        out: dict[str, Any] = {"segments": self.segments}
+        if self.slopes is not None:
+            out.update(value_frac=self.value_frac, slope_frac=self.slope_frac)
+        if self.breakpoints is not None:
+            out["x_shift"] = self.x_shift
+        return out
 
     def summary(self) -> str:
         kind = "interpolated" if self.slopes is not None else "constant"
-        addr = "uniform top-bit addressing" if self.uniform else "P_LUT-guided search"
+        if self.uniform:
+            addr = "uniform top-bit addressing"
+        else:
+            grid = f", breakpoints on a 2^{self.x_shift} grid" if self.x_shift else ""
+            addr = f"P_LUT-guided search{grid}"
         return f"{self.segments} {kind} segments, {addr}"
+
+
+def _is_pow2(m: int) -> bool:
+    return m >= 1 and m & (m - 1) == 0
+
+
+@dataclass(frozen=True)
+class KnotCore(_IntegerCore):
+    """Hierarchical segmentation with chord interpolation between stored knots, after Lee,
+    Luk, Villasenor and Cheung ("Hierarchical segmentation for hardware function evaluation",
+    IEEE TVLSI 17(1), 2009): a uniform outer level (the top bits of v pick a region) and a
+    uniform inner level (each region split into equal segments). No X_LUT and no DY_LUT: a
+    segment costs one knot. With r = ``region_bits``, T = in_bits - r, Fy = ``value_frac``
+    and base[j] = counts[0] + ... + counts[j-1]::
+
+        j   = v >> T                  o = v & (2^T - 1)         region, offset in it
+        p   = o * counts[j]                                     a shift when every count is
+                                                                a power of two
+        i   = base[j] + (p >> T)      f = p & (2^T - 1)         knot index, place in segment
+        acc = K[i] * 2^T + (K[i+1] - K[i]) * f
+        y   = (acc + 2^(T+Fy-1)) >> (T + Fy)                    round half up
+
+    Segment k of region j holds the offsets o with floor(o * counts[j] / 2^T) = k; its knots
+    sit at o = k * 2^T / counts[j] and (k + 1) * 2^T / counts[j], and the last knot of a
+    region is the first of the next, so the unit is continuous (but at the saturation).
+
+    >>> core = KnotCore(in_bits=4, region_bits=1, counts=(1, 2), knots=(0, 8, 12, 16))
+    >>> [core.starts(), core.segments, core.tables()["base"]]
+    [(0, 8, 12), 3, (0, 1)]
+    """
+
+    kind: ClassVar[str] = "knots"
+
+    in_bits: int
+    region_bits: int  # r: the top r bits of v select one of 2^r regions
+    counts: tuple[int, ...]  # segments per region
+    knots: tuple[int, ...]  # sum(counts) + 1 knot values, value_frac fractional bits
+    value_frac: int = 0
+
+    def __post_init__(self):
+        r = self.region_bits
+        _require(1 <= self.in_bits <= 32, "core input width out of range")
+        _require(0 <= r < self.in_bits, "region bits must lie in 0..in_bits - 1")
+        _require(len(self.counts) == 1 << r, "one segment count per region (2^region_bits)")
+        _require(all(1 <= m <= 1 << self.shift for m in self.counts),
+                 "a region holds 1 to 2^(in_bits - region_bits) segments")
+        _require(len(self.knots) == sum(self.counts) + 1, "knots: one more than segments")
+        _require(0 <= self.value_frac <= 16, "value_frac out of range")
+
+    @property
+    def shift(self) -> int:
+        """T: offset bits within a region."""
+        return self.in_bits - self.region_bits
+
+    @property
+    def frac(self) -> int:
+        return self.shift + self.value_frac
+
+    @property
+    def segments(self) -> int:
+        return len(self.knots) - 1
+
+    @property
+    def pow2(self) -> bool:
+        """Every count a power of two: the product o * counts[j] is a shift."""
+        return all(_is_pow2(m) for m in self.counts)
+
+    @property
+    def bases(self) -> tuple[int, ...]:
+        out, b = [], 0
+        for m in self.counts:
+            out.append(b)
+            b += m
+        return tuple(out)
+
+    def starts(self) -> tuple[int, ...]:
+        """First core input of every segment, ascending."""
+        T = self.shift
+        out = []
+        for j, m in enumerate(self.counts):
+            out += [(j << T) + -((-k << T) // m) for k in range(m)]  # ceil(k * 2^T / m)
+        return tuple(out)
+
+    def ends(self) -> tuple[int, ...]:
+        s = self.starts()
+        return tuple(b - 1 for b in s[1:]) + ((1 << self.in_bits) - 1,)
+
+    def count_table(self) -> tuple[int, ...]:
+        """The per-region table that scales the offset: log2(counts) when every count is a
+        power of two (a shift), else the counts (a multiplier)."""
+        if self.pow2:
+            return tuple(m.bit_length() - 1 for m in self.counts)
+        return self.counts
+
+    def tables(self) -> dict[str, tuple[int, ...]]:
+        """The stored tables: the knots, and with regions the base index and the count (or
+        its log2) of each region."""
+        out = {"knots": self.knots}
+        if self.region_bits:
+            out.update(base=self.bases, count=self.count_table())
+        return out
+
+    def memory_bits(self) -> int:
+        """Bits of every table at its minimal width (unit.stored_width)."""
+        return table_bits(self.tables())
+
+    def memory_bytes(self) -> int:
+        """Bytes of every table in byte-addressed memory (unit.word_bytes)."""
+        return table_bytes(self.tables())
+
+    def _diffs(self) -> list[int]:
+        return [b - a for a, b in zip(self.knots, self.knots[1:])]
+
+    def acc_range(self) -> Range:
+        T = self.shift
+        top = (1 << T) - 1
+        lo = hi = 0
+        for k0, dk in zip(self.knots, self._diffs()):
+            ends = (k0 << T, (k0 << T) + dk * top)
+            lo, hi = min(lo, *ends), max(hi, *ends)
+        return lo, hi + (1 << (self.frac - 1))
+
+    def _signals(self) -> dict[str, Range]:
+        top = (1 << self.shift) - 1
+        dk = self._diffs()
+        out = {
+            "offset": (0, top),
+            "product": (0, top * max(self.counts)),
+            "index": (0, self.segments - 1),
+            "f": (0, top),
+            "k0": (min(self.knots), max(self.knots)),
+            "k1": (min(self.knots), max(self.knots)),
+            "dk": (min(dk), max(dk)),
+            "term": (min(0, min(dk) * top), max(0, max(dk) * top)),
+        }
+        if self.region_bits:
+            out.update(region=(0, (1 << self.region_bits) - 1),
+                       base=(min(self.bases), max(self.bases)),
+                       count=(min(self.count_table()), max(self.count_table())))
+        return out
+
+    def parameters(self) -> dict:
+        return {"segments": self.segments, "knots": len(self.knots),
+                "region_bits": self.region_bits, "counts": list(self.counts),
+                "value_frac": self.value_frac,
+                "addressing": "shift" if self.pow2 else "multiply"}
+
+    def summary(self) -> str:
+        addr = "shift" if self.pow2 else "multiply"
+        regions = f"{1 << self.region_bits} regions of" if self.region_bits else "one region of"
+        return (f"{self.segments} chord segments between stored knots, {regions} uniform "
+                f"segments ({addr} addressing)")
 
 
 @dataclass(frozen=True)
@@ -302,6 +486,10 @@ class FloatSegmentCore(_Json):
     def memory_bits(self) -> int:
         x_bits = 32 if self.in_kind == "fp32" else 16  # breakpoints are input values
         return self.segments * (x_bits + 64) + len(self.p_lut) * self.index_bits
+
+    def memory_bytes(self) -> int:
+        """float32 X, Y and DY (4 bytes each) and the P_LUT in byte-addressed memory."""
+        return self.segments * 12 + table_bytes({"p": self.p_lut})
 
     def parameters(self) -> dict:
         return {"segments": self.segments}
@@ -557,7 +745,7 @@ class ThresholdCore(_IntegerCore):
 
 
 CORES: dict[str, Any] = {
-    c.kind: c for c in (SegmentCore, FloatSegmentCore, ShiftAddCore, ThresholdCore)
+    c.kind: c for c in (SegmentCore, KnotCore, FloatSegmentCore, ShiftAddCore, ThresholdCore)
 }
 
 
@@ -603,6 +791,13 @@ class ActivationUnit:
     @property
     def memory_bits(self) -> int:
         return int(self.core.memory_bits())
+
+    @property
+    def memory_bytes(self) -> int | None:
+        """Bytes of the core's tables in byte-addressed memory (None for cores whose
+        constants are not tables)."""
+        f = getattr(self.core, "memory_bytes", None)
+        return None if f is None else int(f())
 
     # --- the integer frame around the core --------------------------------------------------
     @property

@@ -14,11 +14,11 @@ import numpy as np
 
 from .evaluate import evaluate
 from .frontend import parse
-from .ir import ActivationUnit, FloatSegmentCore
+from .ir import ActivationUnit, FloatSegmentCore, KnotCore, SegmentCore
 from .metrics import measure
 from .spec import make_spec
 
-__all__ = ["Plot", "breakpoints_real", "figure"]
+__all__ = ["Plot", "breakpoints_real", "figure", "segmentation"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +32,7 @@ class Plot:
     error_lsb: np.ndarray
     breakpoints: list[float]
     metrics: dict
+    segmentation: str = ""
 
 
 def breakpoints_real(unit: ActivationUnit) -> list[float]:
@@ -55,6 +56,36 @@ def breakpoints_real(unit: ActivationUnit) -> list[float]:
     return sorted(v for v in out if lo <= v < hi)
 
 
+def _x(unit: ActivationUnit, v: int) -> str:
+    """The real input of core input v (its magnitude, for a folded unit)."""
+    fi = unit.in_format
+    code = unit.fold.center + v if unit.fold else fi.code_min + v
+    return f"{float(fi.real(code)):.6g}"
+
+
+def segmentation(unit: ActivationUnit) -> str:
+    """The chosen segmentation in words and real inputs: regions and segments per region
+    (chord tables), or the breakpoints (search tables)."""
+    core = unit.core
+    side = "|x| " if unit.fold else "x "
+    if isinstance(core, KnotCore):
+        T = core.shift
+        parts = []
+        for j, m in enumerate(core.counts):
+            lo, hi = _x(unit, j << T), _x(unit, ((j + 1) << T) - 1)
+            parts.append(f"[{lo}, {hi}]: {m}")
+        head = (f"{core.segments} chord segments, {side}in {len(core.counts)} region(s) "
+                f"(segments each): ")
+        return head + ", ".join(parts)
+    if isinstance(core, SegmentCore) and not core.uniform:
+        xs = ", ".join(_x(unit, s) for s in core.starts())
+        return f"{core.segments} segments starting at {side}= {xs}"
+    if isinstance(core, SegmentCore) and core.index_shift:
+        return (f"{core.segments} uniform segments of {1 << core.index_shift} input codes "
+                f"from {side}= {_x(unit, 0)}")
+    return ""
+
+
 def plot_data(manifest: dict, unit: ActivationUnit) -> Plot:
     """The data the figure draws, measured afresh against the true function."""
     spec = make_spec(
@@ -71,7 +102,7 @@ def plot_data(manifest: dict, unit: ActivationUnit) -> Plot:
     yr = fo.real(y)[order]
     true = spec.values[order]
     return Plot(x[order], true, yr, (yr - true) / fo.lsb(spec.values), breakpoints_real(unit),
-                metrics)
+                metrics, segmentation(unit))
 
 
 def figure(manifest: dict, unit: ActivationUnit) -> tuple[Any, Plot]:
@@ -107,8 +138,9 @@ def figure(manifest: dict, unit: ActivationUnit) -> tuple[Any, Plot]:
     return fig, d
 
 
-def summary(metrics: dict) -> str:
-    """The metrics line ``actc report`` prints."""
-    m = metrics
-    return (f"max error {m['max_abs']:.6g} ({m['max_lsb']:.4g} LSB), mean {m['mean_abs']:.6g} "
+def summary(data: Plot) -> str:
+    """What ``actc report`` prints: the metrics, and the segmentation where there is one."""
+    m = data.metrics
+    line = (f"max error {m['max_abs']:.6g} ({m['max_lsb']:.4g} LSB), mean {m['mean_abs']:.6g} "
             f"({m['mean_lsb']:.4g} LSB), RMS {m['rms']:.6g} over {m['codes']} input codes")
+    return line + (f"\nsegmentation: {data.segmentation}" if data.segmentation else "")

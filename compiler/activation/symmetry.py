@@ -135,9 +135,18 @@ def plan_fold(sym: Symmetry, spec: Spec) -> tuple[Fold | None, str]:
     return fold, ""
 
 
-def fit_folded(pass_, spec: Spec) -> tuple[Any, Fold | None, dict]:
+def fit_folded(pass_, spec: Spec) -> tuple[Any, Fold | None, dict, dict | None]:
     """Run a method, folded by a symmetry where the method takes one and the fold is exact:
-    returns (core, fold or None, the manifest's symmetry note)."""
+    returns (core, fold or None, the manifest's symmetry note, the record of a memory-aware
+    search or None)."""
+    core, fold, note = _fit_folded(pass_, spec)
+    from .passes.base import unwrap
+
+    core, record = unwrap(core)
+    return core, fold, note, record
+
+
+def _fit_folded(pass_, spec: Spec) -> tuple[Any, Fold | None, dict]:
     from ..formats import FloatFormat
     from .evaluate import evaluate as eval_unit
     from .ir import ActivationUnit
@@ -172,7 +181,10 @@ def fit_folded(pass_, spec: Spec) -> tuple[Any, Fold | None, dict]:
         if core is not None and dom.fold is not None:
             fold = dom.fold
             if pass_.exact_fold:
-                trial = ActivationUnit("check", spec.in_format, spec.out_format, core, fold=fold)
+                from .passes.base import unwrap
+
+                trial = ActivationUnit("check", spec.in_format, spec.out_format, unwrap(core)[0],
+                                       fold=fold)
                 if not np.array_equal(eval_unit(trial, spec.codes), spec.rounded):
                     assert sym is not None
                     core, reason = None, (f"{sym.relation} is not exact after rounding to "

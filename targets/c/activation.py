@@ -26,6 +26,7 @@ import numpy as np
 from actc.activation.ir import (
     ActivationUnit,
     FloatSegmentCore,
+    KnotCore,
     SegmentCore,
     ShiftAddCore,
     ThresholdCore,
@@ -96,8 +97,10 @@ def _segments(unit: ActivationUnit, s: dict[str, Range]) -> _View:
         assert core.p_lut is not None
         tab["p"] = CTable.of(f"{name}_p_lut", core.p_lut,
                              "first candidate segment for each top-bits bucket of v", s["core.p"])
-        tab["x"] = CTable.of(f"{name}_x_lut", core.breakpoints, "segment starts, ascending",
-                             s["core.x"])
+        grid = f" >> {core.x_shift} (they lie on a grid of {1 << core.x_shift} codes)" \
+            if core.x_shift else ""
+        tab["x"] = CTable.of(f"{name}_x_lut", [b >> core.x_shift for b in core.breakpoints],
+                             f"segment starts{grid}, ascending", s["core.x"])
     tab["y"] = CTable.of(f"{name}_y_lut", core.values,
                          f"{core.value_frac} fractional bits" if core.value_frac else "",
                          s["core.y"])
@@ -109,13 +112,15 @@ def _segments(unit: ActivationUnit, s: dict[str, Range]) -> _View:
     rnd = 1 << (F - 1) if F > 0 else 0
     ctx: dict[str, Any] = {"uniform": core.uniform, "segments": core.segments,
                            "steps": core.search_steps, "tab": tab, "frac": F,
-                           "value_frac": core.value_frac}
+                           "value_frac": core.value_frac,
+                           "vx": _shr("v", core.x_shift, True, name)}
     if core.uniform:
         ctx["index"] = _shr("v", core.index_shift, True, name)
         ctx["offset"] = f"v & {c_unsigned((1 << core.index_shift) - 1)}"
     else:
         ctx["p_index"] = _shr("v", core.p_shift, True, name)
-        ctx["offset"] = f"v - {tab['x'].read('i', 'uint32_t')}"
+        start = tab["x"].read("i", "uint32_t")
+        ctx["offset"] = f"v - ({start} << {core.x_shift})" if core.x_shift else f"v - {start}"
     r_t = c_arith(s["core.r"])
     if core.slopes is None:
         acc_t = c_arith(s["core.acc"])
@@ -151,6 +156,46 @@ def _segments(unit: ActivationUnit, s: dict[str, Range]) -> _View:
                    y_read=tab["y"].read("i", "int32_t"), dy_read=tab["dy"].read("i", "int32_t"),
                    ret=_cast(_shr("high", F - h, sp["high"][0] >= 0, name), "int32_t", r_t))
     return _View("activation/segments.c.j2", list(tab.values()), dict(ctx, r_t=r_t))
+
+
+def _knots(unit: ActivationUnit, s: dict[str, Range]) -> _View:
+    """Hierarchical chord tables (KnotCore): region j = v >> T, p = offset * count (a shift
+    with power-of-two counts), knot index base + (p >> T), chord between knots i and i + 1."""
+    core: KnotCore = unit.core
+    name = unit.name
+    T = core.shift
+    frac = f", {core.value_frac} fractional bits" if core.value_frac else ""
+    tab = {"k": CTable.of(f"{name}_knots", core.knots,
+                          f"segment k interpolates knots k and k + 1{frac}", s["core.k0"])}
+    if core.region_bits:
+        tab["base"] = CTable.of(f"{name}_base", core.bases, "index of each region's first knot",
+                                s["core.base"])
+        tab["count"] = CTable.of(f"{name}_count", core.count_table(),
+                                 "log2 of each region's segment count" if core.pow2
+                                 else "segments in each region", s["core.count"])
+    p_t = c_arith(s["core.product"], unsigned=True)
+    acc_t = c_arith(s["core.acc"], s["core.term"], s["core.k0"], s["core.dk"])
+    r_t = c_arith(s["core.r"])
+    mask = c_unsigned((1 << T) - 1)
+    if core.region_bits:
+        count = tab["count"].read("j", "uint32_t")
+        offset = f"({p_t})(v & {mask})"
+        product = f"{offset} << {count}" if core.pow2 else f"{offset} * {count}"
+        index = f"{tab['base'].read('j', 'uint32_t')} + (uint32_t)(p >> {T})"
+    else:
+        m = core.counts[0]
+        v = "v" if p_t == "uint32_t" else f"({p_t})v"
+        shift = m.bit_length() - 1
+        product = (f"{v} << {shift}" if shift else v) if core.pow2 else f"{v} * {c_unsigned(m)}"
+        index = f"(uint32_t)(p >> {T})"
+    rnd = 1 << (core.frac - 1)
+    acc = _plus([_times("k0", 1 << T), "dk * f", _const(rnd)])
+    ctx = {"tab": tab, "regions": bool(core.region_bits), "shift": T, "mask": mask,
+           "p_t": p_t, "acc_t": acc_t, "r_t": r_t, "product": product, "index": index,
+           "k0": tab["k"].read("i", acc_t), "k1": tab["k"].read("i + 1u", acc_t),
+           "acc": acc, "segments": core.segments,
+           "ret": _cast(_shr("acc", core.frac, s["core.acc"][0] >= 0, name), acc_t, r_t)}
+    return _View("activation/knots.c.j2", list(tab.values()), ctx)
 
 
 def _split_point(core: SegmentCore) -> int | None:
@@ -210,7 +255,8 @@ def _threshold(unit: ActivationUnit, s: dict[str, Range]) -> _View:
 
 
 _CORES: dict[type, Callable[[ActivationUnit, dict[str, Range]], _View]] = {
-    SegmentCore: _segments, ShiftAddCore: _shiftadd, ThresholdCore: _threshold,
+    SegmentCore: _segments, KnotCore: _knots, ShiftAddCore: _shiftadd,
+    ThresholdCore: _threshold,
 }
 
 

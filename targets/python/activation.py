@@ -10,6 +10,7 @@ import numpy as np
 from actc.activation.ir import (
     ActivationUnit,
     FloatSegmentCore,
+    KnotCore,
     SegmentCore,
     ShiftAddCore,
     ThresholdCore,
@@ -25,6 +26,7 @@ _render = Renderer("python")
 
 _TEMPLATES = {
     SegmentCore: "activation/segments.py.j2",
+    KnotCore: "activation/knots.py.j2",
     ShiftAddCore: "activation/shiftadd.py.j2",
     ThresholdCore: "activation/threshold.py.j2",
     FloatSegmentCore: "activation/float.py.j2",

@@ -5,27 +5,30 @@ and the output register are Verilog options."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from actc.activation.ir import (
     ActivationUnit,
     FloatSegmentCore,
+    KnotCore,
     SegmentCore,
     ShiftAddCore,
     ThresholdCore,
 )
-from actc.unit import Range, signed_width, unsigned_width
+from actc.unit import Range, signed_width, stored_width, unsigned_width
 
 from ..base import EmitInfo, Renderer
 from ..views import activation_header, fold_expression
 from ..widths import verilog_bits
-from .common import ext, hex_pattern, rom_table, shex, uext, zext
+from .common import ext, hex_pattern, rom_table, shex, stored_rom, uext, zext
 
 __all__ = ["accepts", "emit"]
 
 # Which schedules each core's Verilog has (the rest are combinational only).
 _ARCHITECTURES: dict[type, tuple[str, ...]] = {
     SegmentCore: ("parallel",),
+    KnotCore: ("parallel",),
     ShiftAddCore: ("parallel", "pipelined", "serial"),
     ThresholdCore: ("parallel", "pipelined", "serial"),
 }
@@ -97,8 +100,8 @@ def _scheduled(name: str, arch: str, steps: int, s: dict, serial_unit: str,
 
 
 def _segments_view(core: SegmentCore, w: int, s: dict, arch: str) -> dict:
-    yw, ys = verilog_bits(s["core.y"])
     iw = w - core.index_shift if core.uniform else core.index_bits
+    y = stored_rom(core.values, iw)
     ctx: dict = {
         "template": "activation/segments.v.j2",
         "uniform": core.uniform,
@@ -106,32 +109,78 @@ def _segments_view(core: SegmentCore, w: int, s: dict, arch: str) -> dict:
         "shift": core.index_shift,
         "seg_len": 1 << core.index_shift,
         "iw": iw,
-        "yw": yw,
-        "ys": ys,
+        "yw": y.width,
         "value_frac": core.value_frac,
         "slope_frac": core.slope_frac,
         "frac": core.frac,
         "slopes": core.slopes is not None,
-        "y_table": rom_table(core.values, yw, iw),
+        "y_table": y.table,
     }
     acc = s["core.acc"]
     if core.slopes is not None:
-        dw, ds = verilog_bits(s["core.dy"])
+        dy = stored_rom(core.slopes, iw)
         ow = verilog_bits(s["core.offset"])[0]
         acc = _union(acc, s["core.product"])
-        ctx.update(dw=dw, ds=ds, ow=ow, dy_table=rom_table(core.slopes, dw, iw))
+        ctx.update(dw=dy.width, ow=ow, dy_table=dy.table, dy_rom=dy)
     if core.breakpoints is not None:
         assert core.p_lut is not None
-        xw = verilog_bits(s["core.x"])[0]
+        x = stored_rom([b >> core.x_shift for b in core.breakpoints], iw)
+        p = stored_rom(core.p_lut, w - core.p_shift)
         ctx.update(
             p_shift=core.p_shift,
             steps=core.search_steps,
-            xw=xw,
-            p_table=rom_table(core.p_lut, iw, w - core.p_shift),
-            x_table=rom_table(core.breakpoints, xw, iw),
+            xw=x.width,
+            x_shift=core.x_shift,
+            vw=w - core.x_shift,
+            pw=p.width,
+            p_table=p.table,
+            x_table=x.table,
         )
-    ctx["aw"] = signed_width(*acc) + 1  # a guard bit for the rounding add
-    ctx["rw"] = None
+    aw = signed_width(*acc) + 1  # a guard bit for the rounding add
+    ctx.update(aw=aw, rw=None, y_value=y.value("y_val", aw))
+    if core.slopes is not None:
+        ctx["dy_value"] = ctx.pop("dy_rom").value("dy_val", aw)
+    return ctx
+
+
+def _knots_view(core: KnotCore, w: int, s: dict, arch: str) -> dict:
+    T = core.shift
+    n = len(core.knots)
+    iw = max(2, unsigned_width(n - 1))  # wide enough for i + 1
+    even, odd = core.knots[0::2], core.knots[1::2]
+    width, bias = stored_width(core.knots)  # both banks share the knots' storage
+    ew, ow = unsigned_width(len(even) - 1), unsigned_width(max(1, len(odd) - 1))
+    ke, ko = stored_rom(even, ew), stored_rom(odd, ow)
+    ke = replace(ke, table=rom_table([k - bias for k in even], width, ew), width=width, bias=bias,
+                 signed=not bias and min(core.knots) < 0)
+    ko = replace(ko, table=rom_table([k - bias for k in odd], width, ow), width=width, bias=bias,
+                 signed=ke.signed)
+    pw = max(T + 1, verilog_bits(s["core.product"])[0])
+    acc = _union(s["core.acc"], s["core.term"], (min(core.knots) << T, max(core.knots) << T))
+    aw = signed_width(*acc) + 1  # a guard bit: the sums wrap, the result fits
+    ctx: dict = {
+        "template": "activation/knots.v.j2",
+        "segments": core.segments,
+        "knot_count": n,
+        "shift": T,
+        "region_bits": core.region_bits,
+        "regions": 1 << core.region_bits,
+        "pow2": core.pow2,
+        "value_frac": core.value_frac,
+        "frac": core.frac,
+        "iw": iw, "evw": ew, "odw": ow, "kw": width, "pw": pw, "aw": aw, "rw": None,
+        "even_table": ke.table, "odd_table": ko.table,
+        "k0_value": ke.value("k0", aw),
+        "dk_value": f"({ext('k1', width, ke.signed, aw)} - {ext('k0', width, ke.signed, aw)})",
+    }
+    if core.region_bits:
+        base = stored_rom(core.bases, core.region_bits)
+        count = stored_rom(core.count_table(), core.region_bits)
+        ctx.update(base_table=base.table, bw=base.width, base_bias=base.bias,
+                   count_table=count.table, cw=count.width, count_bias=count.bias,
+                   cvw=unsigned_width(max(core.count_table())))
+    else:
+        ctx.update(count=core.counts[0], count_shift=core.counts[0].bit_length() - 1)
     return ctx
 
 
@@ -189,6 +238,7 @@ def _threshold_view(core: ThresholdCore, w: int, s: dict, arch: str) -> dict:
 
 _CORE_VIEWS: dict[type, Callable[[Any, int, dict, str], dict]] = {
     SegmentCore: _segments_view,
+    KnotCore: _knots_view,
     ShiftAddCore: _shiftadd_view,
     ThresholdCore: _threshold_view,
 }

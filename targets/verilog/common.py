@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RomTable", "ext", "hex_pattern", "rom_table", "shex", "uext", "zext"]
+from actc.unit import stored_width
+
+__all__ = ["RomTable", "StoredRom", "ext", "hex_pattern", "rom_table", "shex", "stored_rom",
+           "uext", "zext"]
 
 
 def hex_pattern(value: int, width: int) -> str:
@@ -74,3 +77,27 @@ def rom_table(values: Any, width: int, index_bits: int) -> RomTable:
         groups.append((f"{high_bits}'d{h >> low}",
                        [(f"{low}'d{k}", v) for k, v in enumerate(chunk)]))
     return RomTable(len(vals), width, index_bits, low, groups)
+
+
+@dataclass(frozen=True)
+class StoredRom:
+    """A constant table as stored: ``entry - bias`` in ``width`` bits (unsigned when biased;
+    unit.stored_width, the width ``memory_bits`` counts), and how a read is widened back."""
+
+    table: RomTable
+    width: int
+    signed: bool
+    bias: int
+
+    def value(self, read: str, to: int) -> str:
+        """The entry a ``read`` of the ROM holds, as a signed ``to``-bit expression."""
+        expr = ext(read, self.width, self.signed, to)
+        return f"({expr} + {shex(self.bias, to)})" if self.bias else expr
+
+
+def stored_rom(values: Any, index_bits: int) -> StoredRom:
+    """The ROM of a table at its minimal width, biased where that saves bits."""
+    width, bias = stored_width(values)
+    signed = not bias and min(values) < 0
+    return StoredRom(rom_table([v - bias for v in values], width, index_bits), width, signed,
+                     bias)

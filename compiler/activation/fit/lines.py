@@ -120,12 +120,30 @@ def minimax_lines(p: Padded, objective: str = "max") -> tuple[np.ndarray, np.nda
     # initial=: segments of one input give no pairs (an empty row)
     lo = np.where(has, np.where(ok, s, np.inf).min(axis=1, initial=np.inf), 0.0)
     hi = np.where(has, np.where(ok, s, -np.inf).max(axis=1, initial=-np.inf), 0.0)
+    # convex or concave runs with distinct inputs: the chord's slope is the minimax slope
+    # (equioscillation at both ends and the farthest point), no search needed
+    both = ok[:, 1:] & ok[:, :-1]
+    ds = np.diff(s, axis=1)
+    tol = 1e-12 * np.maximum(np.abs(s[:, 1:]), np.abs(s[:, :-1])) + 1e-15
+    rising = (both & (ds > tol)).any(axis=1)
+    falling = (both & (ds < -tol)).any(axis=1)
+    repeated = (m[:, 1:] & m[:, :-1] & (dd == 0)).any(axis=1)
+    chord = has & ~(rising & falling) & ~repeated
+    last = np.maximum(p.count - 1, 0)
+    rows = np.arange(len(p.count))
+    span = p.d[rows, last] - p.d[:, 0]
+    c = (p.t[rows, last] - p.t[:, 0]) / np.where(span > 0, span, 1.0)
+    chord &= span > 0
+    rest = np.flatnonzero(has & ~chord)
+    b = np.where(chord, c, (lo + hi) / 2)
+    if len(rest):
+        sub = p.t[rest], p.d[rest], m[rest]
 
-    def spread(b):
-        r = p.t - b[:, None] * p.d
-        return _masked_max(r, m) - _masked_min(r, m)
+        def spread(bb):
+            r = sub[0] - bb[:, None] * sub[1]
+            return _masked_max(r, sub[2]) - _masked_min(r, sub[2])
 
-    b, _ = golden_min(spread, lo, hi, 90)
+        b[rest], _ = golden_min(spread, lo[rest], hi[rest], 90)
     r = p.t - b[:, None] * p.d
     a = (_masked_max(r, m) + _masked_min(r, m)) / 2
     return _fill_empty(a, p.count), _fill_empty(b, p.count)
@@ -137,13 +155,15 @@ def _outputs(Y, DY, d, F, Fy):
 
 
 def fit_lines(
-    p: Padded, slope_frac: int, value_frac: int, objective: str = "max"
+    p: Padded, slope_frac: int, value_frac: int, objective: str = "max",
+    lines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integer (values, slopes) per segment for the datapath
     ``y = ((Y << (F - Fy)) + DY*d + 2^(F-1)) >> F``, best for the objective on the real
-    rounded outputs: an exact search of nearby integers around the real optimum."""
+    rounded outputs: an exact search of nearby integers around the real optimum (``lines``:
+    the real lines, when already fitted)."""
     F, Fy = slope_frac, value_frac
-    a, b = minimax_lines(p, objective)
+    a, b = minimax_lines(p, objective) if lines is None else lines
     di = p.d.astype(np.int64)
     m = p.mask
     best_err = np.full(len(a), np.inf)

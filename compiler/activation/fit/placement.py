@@ -76,6 +76,7 @@ class _Costs:
 
     def __init__(self, p: Points):
         self.p = p
+        self._memo: dict[tuple[int, int], float] = {}
         uf = p.x
         self.uf = uf
         mid = (p.lo + p.hi) / 2
@@ -111,7 +112,14 @@ class _Costs:
 
     # --- max objective --------------------------------------------------------------------
     def max_error(self, a: int, b: int) -> float:
-        """Minimax line error of points [a, b)."""
+        """Minimax line error of points [a, b) (remembered: the exchange pass asks again)."""
+        key = (a, b)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = self._max_error(a, b)
+        return got
+
+    def _max_error(self, a: int, b: int) -> float:
         if b - a <= 1:
             return float(self.p.hi[a] - self.p.lo[a]) / 2 if b > a else 0.0
         if self.csplit[b] - self.csplit[a] == 0:

@@ -10,7 +10,7 @@ comparisons (done in parallel in the Verilog).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from ...errors import FitError
 from ...floatbits import bits_to_f32, f32_bits
 from ...formats import FloatFormat, NumberFormat
 from ..domain import FitDomain
+from ..evaluate import eval_core
 from ..ir import FloatSegmentCore, SegmentCore
 from .lines import fit_lines, line_fracs, max_slope, minimax_lines, pad_segments
 from .placement import Points
@@ -43,35 +44,79 @@ def p_lut(starts: np.ndarray, bits: int, steps: int) -> tuple[tuple[int, ...], i
     raise AssertionError("a full-width P_LUT always resolves the segment")  # pragma: no cover
 
 
+WIDTH_TOLERANCE = 0.01  # narrower fractions may cost this much of the error (relative)
+
+
+def core_error(domain: FitDomain, core: Any, objective: str) -> float:
+    """The core's error on the fit domain in output codes, before saturation: the largest
+    (objective max or both) or the RMS (mse)."""
+    e = eval_core(core, domain.core_inputs) - domain.ideal
+    return float(np.sqrt(np.mean(e * e))) if objective == "mse" else float(np.abs(e).max())
+
+
 def line_segments(domain: FitDomain, starts: np.ndarray, seg_len: int, objective: str = "max",
-                  **addressing: Any) -> SegmentCore:
+                  bound: float | None = None, **addressing: Any) -> SegmentCore:
     """A line per segment (segments start at ``starts``, at most ``seg_len`` inputs long),
     fitted in the integer datapath; ``addressing`` says how the core finds the segment
-    (``index_shift``, or ``breakpoints`` with the P_LUT fields)."""
+    (``index_shift``, or ``breakpoints`` with the P_LUT fields).
+
+    Minimal widths: the slope and value fractions start where their rounding costs at most
+    1/16 LSB (``line_fracs``); then the value fraction, and after it the slope fraction, is
+    cut to the narrowest whose error stays within ``WIDTH_TOLERANCE`` (1 %) of that fit.
+    ``both``: each segment takes its least-squares line where that keeps the segment's max
+    error within ``bound`` (output codes; default 5 % above the minimax fit's), else its
+    minimax line."""
     v, t = domain.core_inputs, domain.ideal
     fo = domain.out_format
-    F, Fy = line_fracs(seg_len, max_slope(v, t), max(abs(fo.code_min), abs(fo.code_max)) + 1)
-    Y, DY = fit_lines(pad_segments(v, t, starts), F, Fy, objective)
-    return SegmentCore(
-        in_bits=domain.bits,
-        values=tuple(int(a) for a in Y),
-        value_frac=Fy,
-        slopes=tuple(int(a) for a in DY),
-        slope_frac=F,
-        **addressing,
-    )
+    F0, Fy0 = line_fracs(seg_len, max_slope(v, t), max(abs(fo.code_min), abs(fo.code_max)) + 1)
+    # a fold repeats every input with the same target: one copy each keeps the runs convex
+    keep = np.r_[True, (np.diff(v) != 0) | (np.abs(np.diff(t)) > 1e-9 * (1 + np.abs(t[1:])))]
+    padded = pad_segments(v[keep], t[keep], starts)
+    first = "mse" if objective == "mse" else "max"
+    lines = minimax_lines(padded, first)
+
+    def make(F: int, Fy: int, kind: str = first, real: Any = lines) -> SegmentCore:
+        Y, DY = fit_lines(padded, F, Fy, kind, real)
+        return SegmentCore(in_bits=domain.bits, values=tuple(int(a) for a in Y), value_frac=Fy,
+                           slopes=tuple(int(a) for a in DY), slope_frac=F, **addressing)
+
+    core = make(F0, Fy0)
+    limit = core_error(domain, core, first) * (1 + WIDTH_TOLERANCE) + 1e-9
+    for Fy in range(Fy0):
+        trial = make(F0, Fy)
+        if core_error(domain, trial, first) <= limit:
+            core = trial
+            break
+    for F in range(max(core.value_frac, 1, F0 - 8), F0):
+        trial = make(F, core.value_frac)
+        if core_error(domain, trial, first) <= limit:
+            core = trial
+            break
+    if objective != "both":
+        return core
+    if bound is None:
+        bound = core_error(domain, core, "max") * 1.05
+    mse = make(core.slope_frac, core.value_frac, "mse", minimax_lines(padded, "mse"))
+    seg = np.searchsorted(np.asarray(starts), v, side="right") - 1
+    worst = np.zeros(len(starts))
+    np.maximum.at(worst, seg, np.abs(eval_core(mse, v) - t))
+    take = worst <= bound
+    pick = [(b if k else a) for a, b, k in zip(core.values, mse.values, take)]
+    slopes = [(b if k else a) for a, b, k in zip(core.slopes or (), mse.slopes or (), take)]
+    return replace(core, values=tuple(pick), slopes=tuple(slopes))
 
 
-def build_core(domain: FitDomain, starts: np.ndarray, objective: str,
-               steps: int) -> SegmentCore:
-    """Fit a line per segment (integer datapath) and build the search tables."""
+def build_core(domain: FitDomain, starts: np.ndarray, objective: str, steps: int,
+               x_shift: int = 0, bound: float | None = None) -> SegmentCore:
+    """Fit a line per segment (integer datapath) and build the search tables; breakpoints
+    (multiples of 2^x_shift) are stored as X >> x_shift."""
     starts = np.asarray(starts, dtype=np.int64)
     starts[0] = 0
     ends = np.append(starts[1:], 1 << domain.bits)
     table, shift, need = p_lut(starts, domain.bits, steps)
-    return line_segments(domain, starts, int((ends - starts).max()), objective,
+    return line_segments(domain, starts, int((ends - starts).max()), objective, bound,
                          breakpoints=tuple(int(a) for a in starts), p_lut=table, p_shift=shift,
-                         search_steps=need)
+                         search_steps=need, x_shift=x_shift)
 
 
 def _fixed_structure(domain: FitDomain, objective: str, steps: int):

@@ -19,4 +19,4 @@ class OptimalPass(SearchTablePass):
     name: ClassVar[str] = "optimal"
 
     def placement(self) -> Callable[[Points, int], list[int]]:
-        return optimal_max if self.objective == "max" else optimal_mse
+        return optimal_mse if self.objective == "mse" else optimal_max
