@@ -47,6 +47,8 @@ __all__ = ["EVALUATIONS", "Point", "SpecError", "SweepSpec", "parse_spec"]
 EVALUATIONS = ("metrics", "cost", "network")
 _SWEEP_KEYS = {"name", "evaluations", "families", "network_seeds"}
 _ACTIVATION_KEYS = {"expressions", "bits", "formats", "domain", "methods"}
+_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str,
+                                               "bool": bool}
 
 
 class SpecError(ActcError):
@@ -197,8 +199,7 @@ def parse_spec(text: str, source: str = "spec") -> SweepSpec:
                     raise _fail(lines, f"activation.methods.{method}.{key}",
                                 f"{method} has no option {key!r}: it takes "
                                 f"{', '.join(known) or 'none'}", f"activation.methods.{method}")
-                want: type | tuple[type, ...] = {
-                    "int": int, "float": (int, float), "str": str, "bool": bool}[known[key].kind]
+                want = _TYPES[known[key].kind]
                 for v in _values(val):
                     if not isinstance(v, want) or (known[key].kind == "int"
                                                    and isinstance(v, bool)):
