@@ -26,7 +26,7 @@ from .formats import FloatFormat, Format, NumberFormat, parse_format
 from .manifest import SCHEMA, dumps
 from .unit import Unit
 
-__all__ = ["Result", "build", "compile", "emit_files", "select_targets"]
+__all__ = ["Result", "build", "compile", "emit_files", "select_targets", "target_storage"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +114,16 @@ def emit_files(unit: Unit, targets: dict[str, Any], info: Any) -> dict[str, str]
     for t, opts in targets.items():
         files.update(TARGETS[t].emit(unit, info, opts))
     return files
+
+
+def target_storage(unit: Unit, targets: dict[str, Any]) -> dict[str, int]:
+    """What the emitted files store, per target (C: ``c_bytes``), for the manifest."""
+    from actc.targets import TARGETS
+
+    out: dict[str, int] = {}
+    for t, opts in targets.items():
+        out.update(TARGETS[t].storage(unit, opts))
+    return out
 
 
 def target_options_json(targets: dict[str, Any]) -> dict[str, dict]:
@@ -226,6 +236,7 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         expected=unit.evaluate(**space.vectors),
     )
     files = emit_files(unit, targets, info)
+    storage = target_storage(unit, targets)
     parameters = _parameters(pass_, unit)
     manifest_name = f"{unit.name}.json"
     verilog = targets.get("verilog")
@@ -249,6 +260,7 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         "files": [*files, manifest_name],
         "symmetry": unit.meta.get("symmetry"),
         "memory_bits": unit.memory_bits,
+        "storage": storage,
         "error": error,
         "design": unit.to_json(),
     }

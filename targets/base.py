@@ -82,6 +82,10 @@ class Target:
         files: dict[str, str] = self.kinds[unit.kind].emit(unit, info, options)
         return files
 
+    def storage(self, unit: Unit, options: Any) -> dict[str, int]:
+        """What the emitted files store, for the manifest's ``storage`` (C: ``c_bytes``)."""
+        return {}
+
     def run(self, directory: Path, unit: Unit, space: InputSpace,
             options: Any) -> dict[str, np.ndarray]:  # pragma: no cover - interface
         """The emitted files' outputs on every vector of ``space``, per output port."""

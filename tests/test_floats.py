@@ -10,7 +10,7 @@ from actc.activation.evaluate import evaluate
 from actc.errors import FormatError, TargetError
 from actc.floatbits import f32_to_bits
 from actc.targets import TARGETS
-from actc.targets.c import compile_and_run
+from actc.targets.c import WARNINGS, compile_and_run
 from actc.unit import InputSpace
 
 from .conftest import grouped
@@ -48,8 +48,7 @@ def test_float_targets_match_evaluator(build, case, target):
 def test_float_header_as_cplusplus(build, case):
     d, r = build(*case, target=["c", "python"])
     codes = r.unit.input_space().vectors["x"][::7]
-    flags = ["-x", "c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2",
-             "-ffp-contract=off"]
+    flags = ["-x", "c++", "-std=c++11", *WARNINGS, "-O2", "-ffp-contract=off"]
     got = compile_and_run(d / f"{r.unit.name}.h", r.unit, InputSpace({"x": codes}, False, ""),
                           compiler="g++", flags=flags)
     assert np.array_equal(got["y"], evaluate(r.unit, codes))

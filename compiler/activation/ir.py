@@ -189,6 +189,47 @@ class SegmentCore(_IntegerCore):
             out["p"] = (min(self.p_lut), max(self.p_lut))
         return out
 
+    def split_signals(self, h: int) -> dict[str, Range]:
+        """The signals of the interpolation computed in two parts split at bit h
+        (1 <= h <= frac), for a target whose words cannot hold ``acc`` (32-bit C for some
+        16-bit designs). With F = frac, u = F - value_frac, d = v - X[i], the rounding
+        constant R = 2^(F-1), and DY = dy_high*2^h + dy_low, Y*2^u = y_high*2^h + y_low,
+        R = r_high*2^h + r_low (each low part in [0, 2^h))::
+
+            low  = dy_low*d + y_low + r_low                     (never negative)
+            high = dy_high*d + y_high + r_high + (low >> h)
+            y    = high >> (F - h)                              (floor)
+
+        equals ``(acc + R) >> F`` exactly. ``low`` bounds every partial sum of low (they
+        only grow), ``high`` every partial sum of high in that order; ``dy_high`` and
+        ``y_high`` are the high parts' ranges.
+
+        >>> core = SegmentCore(4, (0, 40), 3, slopes=(1000, -9), slope_frac=9, index_shift=3)
+        >>> core.split_signals(4)["low"], core.split_signals(4)["high"]
+        ((0, 56), (-7, 453))
+        """
+        assert self.slopes is not None and 1 <= h <= self.frac
+        F, u = self.frac, self.frac - self.value_frac
+        mask = (1 << h) - 1
+        rnd = 1 << (F - 1)
+        low_lo = high_lo = dyh_lo = yh_lo = 2**63
+        low_hi = high_hi = dyh_hi = yh_hi = -(2**63)
+        for k, (s, e) in enumerate(zip(self.starts(), self.ends())):
+            dy, y = self.slopes[k], self.values[k] << u
+            dyh, dyl, yh, yl = dy >> h, dy & mask, y >> h, y & mask
+            lo, hi = yl + (rnd & mask), dyl * (e - s) + yl + (rnd & mask)
+            p1 = sorted((0, dyh * (e - s)))
+            p2 = [p + yh for p in p1]
+            p3 = [p + (rnd >> h) for p in p2]
+            p4 = [p3[0] + (lo >> h), p3[1] + (hi >> h)]
+            low_lo, low_hi = min(low_lo, lo), max(low_hi, hi)
+            high_lo = min(high_lo, p1[0], p2[0], p3[0], p4[0])
+            high_hi = max(high_hi, p1[1], p2[1], p3[1], p4[1])
+            dyh_lo, dyh_hi, yh_lo, yh_hi = min(dyh_lo, dyh), max(dyh_hi, dyh), min(yh_lo, yh), \
+                max(yh_hi, yh)
+        return {"low": (low_lo, low_hi), "high": (high_lo, high_hi), "dy_high": (dyh_lo, dyh_hi),
+                "y_high": (yh_lo, yh_hi)}
+
     def memory_bits(self) -> int:
         bits = self.segments * width_of(self.values)[0]
         if self.slopes is not None:

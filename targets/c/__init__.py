@@ -1,24 +1,44 @@
-"""C99: header-only files of ``static inline`` functions and ``static const`` tables, checked
-by compiling a harness with the system compiler under strict flags."""
+"""C99 for firmware: a header of ``static inline`` functions and flash tables (layout
+``header``), or a header of declarations plus one .c file (layout ``split``); checked by
+compiling a harness with the system compiler under strict flags (README "Firmware")."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from actc.errors import ToolError
+from actc.errors import TargetError, ToolError
+from actc.options import option
 from actc.unit import InputSpace, Unit
 
 from ..base import Target
 from . import activation
 
-__all__ = ["C_FLAGS", "CTarget", "c_compiler", "compile_and_run"]
+__all__ = ["C_FLAGS", "COptions", "CTarget", "C_LAYOUTS", "WARNINGS", "c_compiler",
+           "compile_and_run"]
+
+C_LAYOUTS = ("header", "split")
+
+
+@dataclass(frozen=True)
+class COptions:
+    """How the C is packaged (the arithmetic and the tables are the same in both)."""
+
+    c_layout: str = option(
+        "header", "header (NAME.h only: static inline functions and tables, default) or split "
+        "(NAME.h with macros and prototypes, NAME.c with the tables and functions, linked once)",
+        choices=C_LAYOUTS)
+
+    def __post_init__(self) -> None:
+        if self.c_layout not in C_LAYOUTS:
+            raise TargetError(f"--c-layout {self.c_layout!r}: choose {', '.join(C_LAYOUTS)}")
 
 C_KEYWORDS = frozenset("""
 auto break case char const continue default do double else enum extern float for goto if
@@ -36,13 +56,22 @@ sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh fabs floor cei
 fmin fmax fma hypot min max malloc free printf exit time clock signal raise rand
 """.split())
 
-C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-ffp-contract=off"]
+# What the emitted C compiles clean under (README "Firmware"); C_FLAGS add the C-only ones.
+WARNINGS = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wsign-conversion",
+            "-Wshadow", "-Wundef", "-Wcast-align"]
+# Arguments of the functions that call NAME (NAME_array, NAME_code): a design of that name
+# would be shadowed by them.
+C_ARGUMENTS = frozenset({"in", "out", "n", "k", "code"})
+
+C_FLAGS = ["-std=c99", *WARNINGS, "-Wdeclaration-after-statement", "-Wstrict-prototypes",
+           "-Wmissing-prototypes", "-O2", "-ffp-contract=off"]
 
 
 class CTarget(Target):
     name: ClassVar[str] = "c"
     title: ClassVar[str] = "C99 header"
     kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    options: ClassVar[type] = COptions
     reserved: ClassVar[frozenset[str]] = C_KEYWORDS
 
     def tool(self) -> str:
@@ -54,11 +83,26 @@ class CTarget(Target):
                     f"e.g. {name}_act")
         if "__" in name:
             return f"--name {name!r}: double underscores are reserved in C++"
+        if name in C_ARGUMENTS:
+            return (f"--name {name!r} is an argument name of the emitted C functions: pick "
+                    "another")
         return super().name_problem(name)
 
     def run(self, directory: Path, unit: Unit, space: InputSpace,
             options: Any) -> dict[str, np.ndarray]:
-        return compile_and_run((directory / f"{unit.name}.h").resolve(), unit, space)
+        return compile_and_run((directory / f"{unit.name}.h").resolve(), unit, space,
+                               sources=sources(directory, unit.name, options))
+
+    def storage(self, unit: Unit, options: Any) -> dict[str, int]:
+        """``c_bytes``: the bytes of the constant tables emitted (one copy)."""
+        out: dict[str, int] = self.kinds[unit.kind].storage(unit, options)
+        return out
+
+
+def sources(directory: Path, name: str, options: Any) -> list[Path]:
+    """The .c files to compile with the header: NAME.c in the split layout."""
+    split = getattr(options, "c_layout", "header") == "split"
+    return [(directory / f"{name}.c").resolve()] if split else []
 
 
 def c_compiler() -> str:
@@ -86,10 +130,18 @@ int main(int argc, char **argv)
 """
 
 
+def _build(cmd: list[str], what: Path) -> None:
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise ToolError(f"{cmd[0]} failed on {what.name}:\n{(p.stdout + p.stderr)[-3000:]}")
+
+
 def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str | None = None,
-                    flags: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Compile a harness including the header with the system compiler (strict flags), run
-    it on every vector of ``space``, return its outputs per output port."""
+                    flags: list[str] | None = None,
+                    sources: list[Path] | None = None) -> dict[str, np.ndarray]:
+    """Compile a harness including the header (and the design's ``sources``, its .c in the
+    split layout) with the system compiler (strict flags), run it on every vector of
+    ``space``, return its outputs per output port."""
     cc = compiler or c_compiler()
     names = [p.name for p in unit.inputs]
     args = [f"in_{n}" for n in names]
@@ -101,10 +153,12 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
             header=header.resolve(), decl=", ".join(args), scan=" ".join(["%lld"] * len(args)),
             refs=", ".join(f"&{a}" for a in args), count=len(args), call=call))
         exe = t / "harness"
-        cmd = [cc, *(flags or C_FLAGS), "-o", str(exe), str(src)]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise ToolError(f"{cc} failed on {header.name}:\n{(p.stdout + p.stderr)[-3000:]}")
+        objects = []
+        for k, source in enumerate(sources or []):  # C sources, whatever compiles the harness
+            objects.append(str(t / f"source{k}.o"))
+            _build([c_compiler(), *C_FLAGS, "-c", "-o", objects[-1], str(source)], source)
+        _build([cc, *(flags or C_FLAGS), "-o", str(exe), str(src), "-x", "none", *objects],
+               header)
         inp = t / "vectors.txt"
         cols = [space.vectors[n].tolist() for n in names]
         inp.write_text("".join(" ".join(map(str, row)) + "\n" for row in zip(*cols)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["c_element", "c_literal"]
+__all__ = ["c_element", "c_literal", "c_unsigned"]
 
 
 def c_literal(value: int, paren: bool = True) -> str:
@@ -27,3 +27,13 @@ def c_literal(value: int, paren: bool = True) -> str:
 def c_element(value: int) -> str:
     """A table element: a literal without parentheses."""
     return c_literal(value, paren=False)
+
+
+def c_unsigned(value: int) -> str:
+    """An unsigned C literal (``u``, or ``ULL`` beyond 32 bits).
+
+    >>> c_unsigned(7), c_unsigned(2**32)
+    ('7u', '4294967296ULL')
+    """
+    assert value >= 0
+    return f"{value}u" if value < 2**32 else f"{value}ULL"
