@@ -49,7 +49,8 @@ def _method_and_target_flags(c: argparse.ArgumentParser) -> None:
     t.add_argument("--serial", action="store_true", help="same as --architecture serial")
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
+def _parser(command: str | None = None,
+            words: list[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(
         prog="actc",
         description="Activation-approximation compiler: an expression in, a Verilog module, "
@@ -101,6 +102,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     k.add_argument("manifest", help="the <name>.json written by compile (with Verilog)")
     k.add_argument("--family", default="xilinx",
                    help="xilinx (UltraScale+, LUT6; default), ice40 (LUT4) or all")
+    k.add_argument("--dsp", action="store_true",
+                   help="let Yosys map multipliers to DSP blocks (counted under dsp); by "
+                   "default they are built from LUTs, so an approximation's savings show")
+
+    from .mac.cli import add_parser as add_mac
+
+    add_mac(sub, _Parser, words or [])
     return p
 
 
@@ -173,7 +181,7 @@ def _report(args) -> int:
 def _cost(args) -> int:
     from .cost import cost
 
-    figures = cost(args.manifest, [args.family])
+    figures = cost(args.manifest, [args.family], dsp=args.dsp)
     cols = ("luts", "ffs", "carry", "muxes", "dsp", "bram", "depth")
     print(f"{'family':<8}" + "".join(f"{c:>8}" for c in cols))
     for family, f in figures.items():
@@ -181,6 +189,12 @@ def _cost(args) -> int:
     tool = next(iter(figures.values()))["tool"]
     print(f"{tool}; figures written to {args.manifest}")
     return 0
+
+
+def _mac(args) -> int:
+    from .mac.cli import run
+
+    return run(args)
 
 
 def _list(args) -> int:
@@ -197,6 +211,7 @@ def _list(args) -> int:
     from actc.targets import TARGETS
 
     print("targets: " + ", ".join([*TARGETS, "all"]))
+    print("multipliers and MAC arrays: actc mac list")
     return 0
 
 
@@ -220,14 +235,15 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = _join_negative_values(sys.argv[1:] if argv is None else argv)
-    command = next((a for a in argv if not a.startswith("-")), None)
-    parser = _parser(command)
+    words = [a for a in argv if not a.startswith("-")]
+    command = words[0] if words else None
+    parser = _parser(command, words)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     handler = {"compile": _compile, "verify": _verify, "report": _report, "list": _list,
-               "cost": _cost}[args.command]
+               "cost": _cost, "mac": _mac}[args.command]
     try:
         return handler(args)
     except ActcError as exc:

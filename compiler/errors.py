@@ -8,6 +8,7 @@ __all__ = [
     "ActcError",
     "FitError",
     "FormatError",
+    "InputError",
     "ManifestError",
     "OutputError",
     "ParseError",
@@ -61,6 +62,11 @@ class FitError(ActcError):
 
 class TargetError(ActcError):
     """A target cannot emit the design as asked."""
+
+
+class InputError(ActcError):
+    """A file the user gives is unusable: a circuit to import that does not fit or misbehaves,
+    a weights file with the wrong shape or values."""
 
 
 class OutputError(ActcError):

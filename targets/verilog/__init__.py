@@ -19,7 +19,7 @@ from actc.options import option
 from actc.unit import InputSpace, Port, Unit
 
 from ..base import Renderer, Target
-from . import activation
+from . import activation, mac
 
 __all__ = ["ARCHITECTURES", "Schedule", "VerilogOptions", "VerilogTarget", "lint",
            "render_testbench", "simulate", "simulator", "vectors_text"]
@@ -64,7 +64,7 @@ class VerilogOptions:
 class VerilogTarget(Target):
     name: ClassVar[str] = "verilog"
     title: ClassVar[str] = "Verilog-2005 module and testbench"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac}
     options: ClassVar[type] = VerilogOptions
     reserved: ClassVar[frozenset[str]] = VERILOG_KEYWORDS
 
