@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ActcError",
+    "ConfigError",
     "FitError",
     "FormatError",
     "InputError",
@@ -58,6 +59,10 @@ class FormatError(ActcError):
 
 class FitError(ActcError):
     """A method cannot build the requested approximation."""
+
+
+class ConfigError(ActcError):
+    """An ADC, crossbar, network or training configuration is impossible or unknown."""
 
 
 class TargetError(ActcError):

@@ -27,4 +27,4 @@ fi
 # torch first, pinned: the CPU build that lies on this project's machines (a bare "torch" would
 # fetch a multi-GB CUDA build); the extra's range is satisfied by it.
 python3 -c "import torch" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check torch==2.13.0
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,torch]'

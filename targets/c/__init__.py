@@ -19,7 +19,7 @@ from actc.options import option
 from actc.unit import InputSpace, Unit
 
 from ..base import Target
-from . import activation, mac
+from . import activation, adc, mac
 from .harness import Harness
 
 __all__ = ["C_FLAGS", "COptions", "CTarget", "C_LAYOUTS", "Harness", "WARNINGS", "c_compiler",
@@ -71,7 +71,7 @@ C_FLAGS = ["-std=c99", *WARNINGS, "-Wdeclaration-after-statement", "-Wstrict-pro
 class CTarget(Target):
     name: ClassVar[str] = "c"
     title: ClassVar[str] = "C99 header"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac, "adc": adc}
     options: ClassVar[type] = COptions
     reserved: ClassVar[frozenset[str]] = C_KEYWORDS
 
