@@ -182,6 +182,8 @@ def _prepare(expression: str, target: str | list[str] | None,
     """Parse, resolve the formats, build the pass and (unless ``target`` is None) check the
     targets: everything before the fit."""
     kw = {k: v for k, v in keywords.items() if v is not None}
+    if "in_from" in kw:
+        kw["in_format"] = _format_from_manifest(kw.pop("in_from"), kw)
     method = kw.pop("method", "table")
     formats = {k: kw.pop(k, None) for k in ("in_format", "out_format", "bits", "in_bits",
                                             "out_bits", "domain", "name")}
@@ -190,6 +192,22 @@ def _prepare(expression: str, target: str | list[str] | None,
     targets = {} if target is None else select_targets(
         target, "activation", [spec.in_format, spec.out_format], pass_.cores, rest, set())
     return spec, unit_name, pass_, targets
+
+
+def _format_from_manifest(path: str | Path, kw: dict[str, Any]) -> Format:
+    """The output format of a column back end's manifest (``--in-from``)."""
+    from .errors import ManifestError
+    from .manifest import load
+
+    clash = [f"--{k.replace('_', '-')}" for k in ("in_format", "bits", "in_bits") if k in kw]
+    if clash:
+        raise FitError(f"--in-from sets the input format: drop {' and '.join(clash)} "
+                       "(use --out-bits or --out for the output)")
+    _, unit = load(path)
+    if unit.kind != "adc":
+        raise ManifestError(f"--in-from {str(path)!r} is not a column back end (its unit is "
+                            f"an {unit.kind}): give the manifest of actc adc compile")
+    return unit.outputs[0].format
 
 
 def _fit(pass_: Pass, spec: Spec, name: str) -> ActivationUnit:
@@ -210,6 +228,7 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
     out_bits: int | None = None,
     domain: tuple[float, float] | None = None,
     name: str | None = None,
+    in_from: str | Path | None = None,
     **options: Any,
 ) -> Result:
     """Compile an activation expression for one or more targets.
@@ -217,14 +236,16 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
     ``in_format``/``out_format`` take a format or text (``"s8.4"``); ``bits``,
     ``in_bits``, ``out_bits`` and ``domain`` pick formats by the documented rule instead.
     ``options`` are the method's (``entries=256``, ``interpolate=True``, ...) and the
-    targets' (Verilog: ``registered=True``, ``architecture="serial"``). Targets are checked
-    before the fit. Nothing is written until ``Result.write``.
+    targets' (Verilog: ``registered=True``, ``architecture="serial"``). ``in_from`` takes the
+    input format from a column back end's manifest (``actc adc compile``), so the activation
+    reads exactly that code. Targets are checked before the fit. Nothing is written until
+    ``Result.write``.
     """
     from actc.targets import EmitInfo
 
     spec, unit_name, pass_, targets = _prepare(expression, target, dict(
         options, method=method, in_format=in_format, out_format=out_format, bits=bits,
-        in_bits=in_bits, out_bits=out_bits, domain=domain, name=name))
+        in_bits=in_bits, out_bits=out_bits, domain=domain, name=name, in_from=in_from))
     unit = _fit(pass_, spec, unit_name)
     error = measure(unit, spec)
     space = unit.input_space()  # what verify checks: every code, or the documented sample

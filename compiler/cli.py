@@ -50,7 +50,8 @@ def _method_and_target_flags(c: argparse.ArgumentParser) -> None:
     t.add_argument("--serial", action="store_true", help="same as --architecture serial")
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
+def _parser(command: str | None = None,
+            words: list[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(
         prog="actc",
         description="Activation-approximation compiler: an expression in, a Verilog module, "
@@ -130,12 +131,94 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     k.add_argument("manifest", help="the <name>.json written by compile (with Verilog)")
     k.add_argument("--family", default="xilinx",
                    help="xilinx (UltraScale+, LUT6; default), ice40 (LUT4) or all")
+    k.add_argument("--dsp", action="store_true",
+                   help="let Yosys map multipliers to DSP blocks (counted under dsp); by "
+                   "default they are built from LUTs, so an approximation's savings show")
+
+    from .mac.cli import add_parser as add_mac
+
+    add_mac(sub, _Parser, words or [])
+    c.add_argument("--in-from", metavar="MANIFEST",
+                   help="take the input format from a column back end's manifest (the "
+                   "output code of actc adc compile)")
+    a = sub.add_parser("adc", help="the ADC companion: IMC cost model, column back end",
+                       description="In-memory-computing partial sums and their converters.")
+    asub = a.add_subparsers(dest="adc_command", metavar="ADC_COMMAND", parser_class=_Parser)
+    _adc_cost_parser(asub, command == "adc")
+    _adc_compile_parser(asub, command == "adc")
     return p
+
+
+def _crossbar_flags(parser: argparse.ArgumentParser, scheme: str, full: bool) -> None:
+    """The crossbar's options, generated from ``Crossbar``'s declared fields."""
+    g = parser.add_argument_group("crossbar (actc.adc.Crossbar)")
+    g.add_argument("--scheme", default=scheme, choices=("differential", "offset", "unsigned"),
+                   help=f"signed weights as differential pairs or with an offset, or unsigned "
+                   f"weights (default: {scheme})")
+    if full:  # importing the crossbar loads numpy: only for `actc adc ...`
+        from .adc.crossbar import Crossbar
+        from .options import add_flags
+
+        add_flags(g, {"crossbar": Crossbar})
+
+
+def _adc_cost_parser(asub: Any, full: bool) -> None:
+    k = asub.add_parser(
+        "cost", help="energy, latency and area of an IMC network: converter vs baseline",
+        description="Per layer and in total: crossbar reads, conversions, samples; energy, "
+        "latency and area of the converters, crossbars and digital accumulation, from the "
+        "documented per-operation parameters (README, ADC cost model).")
+    k.add_argument("--network", default="resnet20",
+                   help="resnet20 (CIFAR-10 shapes, built in) or a JSON file of layer shapes")
+    k.add_argument("--converter", default="mtj:4", help="ideal, adc:N, sparse:N or mtj:T "
+                   "(default mtj:4)")
+    k.add_argument("--baseline", default="adc:8", help="the design compared against "
+                   "(default adc:8)")
+    k.add_argument("--cols", type=int, default=128, help="columns per array (default 128)")
+    k.add_argument("--samples", metavar="T1,T2,...",
+                   help="MTJ samples per crossbar layer (inhomogeneous sampling)")
+    k.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a cost parameter (SI units), e.g. --set E_sample=1e-14")
+    k.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    k.add_argument("--plot", metavar="PNG", help="draw the per-layer bar chart")
+    _crossbar_flags(k, "offset", full)
+
+
+def _adc_compile_parser(asub: Any, full: bool) -> None:
+    c = asub.add_parser(
+        "compile", help="the digital back end of one column: Verilog, C, Python",
+        description="Emit one column's back end (counters, shifts, adds) for a converter "
+        "and crossbar, bit-exact across targets, with a manifest stating the output code's "
+        "format.")
+    c.add_argument("--converter", default="mtj:8", help="ideal, adc:N, sparse:N or mtj:T")
+    c.add_argument("--subarrays", type=int, default=1, metavar="R",
+                   help="sub-arrays whose partial sums one output accumulates (default 1)")
+    c.add_argument("--clip", type=float, help="calibrated converter range: [-CLIP, CLIP] "
+                   "(signed) or [0, CLIP] (default: the full partial-sum range)")
+    c.add_argument("--k", type=float, help="mtj: device curve slope k")
+    c.add_argument("--x0", type=float, help="mtj: device curve offset x0")
+    c.add_argument("--input-scale", type=float, default=1.0,
+                   help="real value of one input code (default 1)")
+    c.add_argument("--weight-scale", type=float, default=1.0,
+                   help="real value of one weight code (default 1)")
+    c.add_argument("--vectors", type=int, default=2048,
+                   help="model-driven test vectors beyond the corners (default 2048)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the stimulus (default 0)")
+    c.add_argument("--target", "-t", default="all", help="verilog, c, python or all")
+    c.add_argument("--architecture", default="parallel", choices=("parallel", "serial"),
+                   help="Verilog: parallel (combinational) or serial (one input slice a "
+                   "clock, start/valid handshake)")
+    c.add_argument("--registered", action="store_true",
+                   help="Verilog: an output register on the parallel form (latency 1)")
+    c.add_argument("--name", default="col", help="module/function name (default col)")
+    c.add_argument("-o", "--output", default=".", metavar="DIR",
+                   help="output directory (default: .)")
+    _crossbar_flags(c, "differential", full)
 
 
 _COMPILE_ARGS = {"command", "expression", "target", "method", "bits", "in_bits", "out_bits",
                  "in_format", "out_format", "domain", "name", "output", "pipeline", "serial",
-                 "max_error_lsb", "minimize", "budget_s", "scheduler", "workers"}
+                 "max_error_lsb", "minimize", "budget_s", "scheduler", "workers", "in_from"}
 
 
 def _dask_flags(p: Any) -> None:
@@ -182,6 +265,7 @@ def _compile(args) -> int:
         out_bits=args.out_bits,
         domain=args.domain,
         name=args.name,
+        in_from=args.in_from,
         **options,
     )
     return _wrote(result, args.output)
@@ -271,13 +355,103 @@ def _report(args) -> int:
 def _cost(args) -> int:
     from .cost import cost
 
-    figures = cost(args.manifest, [args.family])
+    figures = cost(args.manifest, [args.family], dsp=args.dsp)
     cols = ("luts", "ffs", "carry", "muxes", "dsp", "bram", "depth")
     print(f"{'family':<8}" + "".join(f"{c:>8}" for c in cols))
     for family, f in figures.items():
         print(f"{family:<8}" + "".join(f"{f[c]:>8}" for c in cols))
     tool = next(iter(figures.values()))["tool"]
     print(f"{tool}; figures written to {args.manifest}")
+    return 0
+
+
+def _mac(args) -> int:
+    from .mac.cli import run
+
+    return run(args)
+
+
+def _crossbar_args(args: argparse.Namespace) -> dict:
+    from .adc.crossbar import Crossbar
+    from .options import declared
+
+    return {o.name: getattr(args, o.name) if getattr(args, o.name) is not None else o.default
+            for o in declared(Crossbar)}
+
+
+def _int_list(text: str, flag: str) -> list[int]:
+    from .errors import ConfigError
+
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r}: expected whole numbers separated by commas"
+                          ) from None
+
+
+def _adc(args: argparse.Namespace) -> int:
+    return {"cost": _adc_cost, "compile": _adc_compile}[args.adc_command](args)
+
+
+def _adc_cost(args: argparse.Namespace) -> int:
+    import io
+    import json
+
+    from .adc.cost import cost_report, figure
+    from .errors import ConfigError
+    from .fileio import write_bytes, write_files
+
+    params = {}
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        try:
+            if not eq:
+                raise ValueError
+            params[key.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--set {item!r}: expected NAME=NUMBER") from None
+    samples = _int_list(args.samples, "--samples") if args.samples else None
+    report = cost_report(args.network, args.converter, args.baseline, cols=args.cols,
+                         scheme=args.scheme, samples=samples, parameters=params,
+                         with_sensitivity=True, **_crossbar_args(args))
+    png = None
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        fig = figure(report)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        png = buf.getvalue()
+    print(report.table())
+    if args.json:
+        from pathlib import Path
+
+        path = Path(args.json)
+        write_files(path.parent if str(path.parent) else ".",
+                    {path.name: json.dumps(report.to_json(), indent=1) + "\n"})
+        print(f"  wrote {path}")
+    if png is not None:
+        write_bytes(args.plot, png)
+        print(f"  wrote {args.plot}")
+    return 0
+
+
+def _adc_compile(args: argparse.Namespace) -> int:
+    from .adc.backend import compile_column
+
+    params = {k: getattr(args, k) for k in ("clip", "k", "x0") if getattr(args, k) is not None}
+    result = compile_column(
+        args.converter, subarrays=args.subarrays, target=args.target, name=args.name,
+        architecture=args.architecture, registered=args.registered,
+        input_scale=args.input_scale,
+        weight_scale=args.weight_scale, vectors=args.vectors, seed=args.seed,
+        scheme=args.scheme, converter_params=params, **_crossbar_args(args))
+    paths = result.write(args.output)
+    u = result.unit
+    print(f"{u.name}: column back end, {u.summary()}")
+    for path in paths:
+        print(f"  wrote {path}")
     return 0
 
 
@@ -295,6 +469,7 @@ def _list(args) -> int:
     from actc.targets import TARGETS
 
     print("targets: " + ", ".join([*TARGETS, "all"]))
+    print("multipliers and MAC arrays: actc mac list")
     return 0
 
 
@@ -318,15 +493,18 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = _join_negative_values(sys.argv[1:] if argv is None else argv)
-    command = next((a for a in argv if not a.startswith("-")), None)
-    parser = _parser(command)
+    words = [a for a in argv if not a.startswith("-")]
+    command = words[0] if words else None
+    parser = _parser(command, words)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "adc" and args.adc_command is None:
+        parser.parse_args(["adc", "--help"])
     handler = {"compile": _compile, "verify": _verify, "report": _report, "list": _list,
                "sweep": _sweep, "pick": _pick,
-               "cost": _cost}[args.command]
+               "cost": _cost, "mac": _mac, "adc": _adc}[args.command]
     try:
         return handler(args)
     except ActcError as exc:

@@ -5,9 +5,13 @@ manifest under ``cost.<family>``.
 Families and their Yosys scripts (``{top}`` is the module name)::
 
     xilinx  read_verilog NAME.v; synth_xilinx -family xcup -top {top} -flatten -nobram
-            -noiopad -noclkbuf; ltp -noff t:FD* %n; stat -json
+            -noiopad -noclkbuf -nodsp; ltp -noff t:FD* %n; stat -json
     ice40   read_verilog NAME.v; synth_ice40 -top {top} -nobram; ltp -noff t:SB_DFF* %n;
             stat -json
+
+Multipliers are built from LUTs (``-nodsp``; iCE40 uses no DSP unless ``-dsp``), so an
+approximate multiplier's savings show; ``dsp=True`` (``actc cost --dsp``) drops ``-nodsp``
+on Xilinx and adds ``-dsp`` on iCE40, and the DSP blocks used count under ``dsp``.
 
 ``xilinx`` is UltraScale+ (LUT6, CARRY8; the GRAU paper's Ultra96-V2 is a Zynq UltraScale+
 part); ``ice40`` is Lattice iCE40 (LUT4). Block RAM is off, so tables count as LUTs, and no
@@ -39,6 +43,10 @@ FAMILIES = {
     "xilinx": "synth_xilinx -family xcup -top {top} -flatten -nobram -noiopad -noclkbuf",
     "ice40": "synth_ice40 -top {top} -nobram",
 }
+# Multipliers stay out of DSP blocks unless asked (--dsp), so that an approximate
+# multiplier's savings show in LUTs: each family's option.
+_NO_DSP = {"xilinx": " -nodsp", "ice40": ""}
+_DSP = {"xilinx": "", "ice40": " -dsp"}
 # ltp -noff knows Yosys's own flip-flops, not a family's primitives: leave those out by name
 _FLOPS = {"xilinx": "t:FD*", "ice40": "t:SB_DFF*"}
 
@@ -67,18 +75,19 @@ def yosys_version() -> str:
     return p.stdout.strip()
 
 
-def script(verilog: str, top: str, family: str) -> str:
+def script(verilog: str, top: str, family: str, dsp: bool = False) -> str:
     """The Yosys script ``actc cost`` runs for a family (see the module docstring)."""
     if family not in FAMILIES:
         raise TargetError(f"unknown family {family!r}: choose from {', '.join(FAMILIES)}, all")
-    return (f"read_verilog {verilog}; {FAMILIES[family].format(top=top)}; "
+    synth = FAMILIES[family].format(top=top) + (_DSP if dsp else _NO_DSP)[family]
+    return (f"read_verilog {verilog}; {synth}; "
             f"tee -q -o ltp.txt ltp -noff {_FLOPS[family]} %n; tee -q -o stat.json stat -json")
 
 
-def synthesize(verilog: Path, top: str, family: str) -> dict:
+def synthesize(verilog: Path, top: str, family: str, dsp: bool = False) -> dict:
     """Synthesise one module for one family; the figures as a dict."""
     tool = _yosys()
-    text = script("design.v", top, family)
+    text = script("design.v", top, family, dsp)
     with tempfile.TemporaryDirectory(prefix="actc-yosys-") as tmp:
         t = Path(tmp)
         shutil.copyfile(verilog, t / "design.v")
@@ -98,13 +107,16 @@ def synthesize(verilog: Path, top: str, family: str) -> dict:
     m = re.search(r"\(length=(\d+)\)", ltp)
     figures["depth"] = int(m.group(1)) if m else 0
     figures["cells"] = {k: int(v) for k, v in sorted(cells.items())}
-    figures["script"] = script(verilog.name, top, family)
+    figures["script"] = script(verilog.name, top, family, dsp)
+    figures["dsp_allowed"] = dsp
     return figures
 
 
-def cost(manifest_path: str | Path, families: list[str] | None = None) -> dict:
+def cost(manifest_path: str | Path, families: list[str] | None = None,
+         dsp: bool = False) -> dict:
     """Synthesise the Verilog a manifest lists for each family, write the figures into the
-    manifest (atomically), and return them: {family: figures}."""
+    manifest (atomically), and return them: {family: figures}. Multipliers are built from
+    LUTs unless ``dsp`` (then DSP blocks count under ``dsp``)."""
     manifest, unit = load(manifest_path)
     path = Path(manifest_path)
     verilog = f"{unit.name}.v"
@@ -119,7 +131,7 @@ def cost(manifest_path: str | Path, families: list[str] | None = None) -> dict:
         if f not in FAMILIES:
             raise TargetError(f"unknown family {f!r}: choose from {', '.join(FAMILIES)}, all")
     version = yosys_version()
-    out = {f: {"tool": version, **synthesize(source, unit.name, f)} for f in names}
+    out = {f: {"tool": version, **synthesize(source, unit.name, f, dsp)} for f in names}
     manifest.setdefault("cost", {}).update(out)
     write_files(path.parent, {path.name: dumps(manifest)})
     return out

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "ActcError",
+    "ConfigError",
     "FitError",
     "FormatError",
+    "InputError",
     "ManifestError",
     "OutputError",
     "ParseError",
@@ -59,8 +61,17 @@ class FitError(ActcError):
     """A method cannot build the requested approximation."""
 
 
+class ConfigError(ActcError):
+    """An ADC, crossbar, network or training configuration is impossible or unknown."""
+
+
 class TargetError(ActcError):
     """A target cannot emit the design as asked."""
+
+
+class InputError(ActcError):
+    """A file the user gives is unusable: a circuit to import that does not fit or misbehaves,
+    a weights file with the wrong shape or values."""
 
 
 class OutputError(ActcError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import OutputError
@@ -12,8 +13,9 @@ from .errors import OutputError
 __all__ = ["write_bytes", "write_files"]
 
 
-def write_files(directory: str | os.PathLike, files: dict[str, str]) -> list[Path]:
-    """Write {file name: text} into directory atomically; return the paths, in order."""
+def write_files(directory: str | os.PathLike, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write {file name: text or bytes} into directory atomically; return the paths, in
+    order."""
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -28,8 +30,12 @@ def write_files(directory: str | os.PathLike, files: dict[str, str]) -> list[Pat
         for name, text in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
             temps.append((tmp, out / name))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
+            if isinstance(text, bytes):
+                with os.fdopen(fd, "wb") as fb:
+                    fb.write(text)
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                    fh.write(text)
             os.chmod(tmp, 0o666 & ~umask)
         for tmp, final in temps:
             os.replace(tmp, final)

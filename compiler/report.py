@@ -16,8 +16,10 @@ __all__ = ["report"]
 def _reporters() -> dict[str, Any]:
     """{unit kind: its report module}, each with figure(manifest, unit) and summary(...)."""
     from .activation import report as activation
+    from .adc import report as adc
+    from .mac import report as mac
 
-    return {"activation": activation}
+    return {"activation": activation, "mac": mac, "adc": adc}
 
 
 def report(manifest_path: str | Path, output: str | Path | None = None) -> tuple[Path, str]:

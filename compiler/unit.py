@@ -122,8 +122,10 @@ class Unit(Protocol):
 def unit_kinds() -> dict[str, type]:
     """The registry of unit kinds, keyed by ``kind`` (imported on first use)."""
     from .activation.ir import ActivationUnit
+    from .adc.backend import ColumnUnit
+    from .mac.ir import MacUnit
 
-    return {c.kind: c for c in (ActivationUnit,)}
+    return {c.kind: c for c in (ActivationUnit, MacUnit, ColumnUnit)}
 
 
 def unit_from_json(obj: dict) -> Unit:

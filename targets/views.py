@@ -22,7 +22,8 @@ from actc.formats import NumberFormat
 
 from .base import EmitInfo, rows
 
-__all__ = ["activation_header", "core_view", "fold_expression", "frame_view", "f32_hex"]
+__all__ = ["activation_header", "column_header", "core_view", "fold_expression", "f32_hex",
+           "frame_view"]
 
 Literal = Callable[[int], str]
 
@@ -169,3 +170,27 @@ _CORES: dict[type, Callable[[Any, Literal], dict]] = {
 def core_view(core: Any, literal: Literal) -> dict:
     """The tables and constants of a core, literals written by ``literal``."""
     return _CORES[type(core)](core, literal)
+
+
+def column_header(unit: Any, info: EmitInfo) -> dict:
+    """What every target prints about a column back end (``actc.adc.backend.ColumnUnit``):
+    names, the converter, the ports with their shifts and signs, the constant K and the
+    output format."""
+    fo = unit.out_format
+    ports = [{"name": p.name, "beat": p.beat_name, "j": p.j, "r": p.r, "s": p.s,
+              "shift": p.shift + unit.gain_shift, "sign": p.sign, "index": i}
+             for i, p in enumerate(unit.ports())]
+    xb = unit.crossbar
+    return {
+        "name": unit.name, "NAME": unit.name.upper(), "version": info.version,
+        "summary": unit.summary(), "converter": unit.converter["spec"],
+        "crossbar": (f"rows {xb['rows']}, cell bits {xb['cell_bits']}, DAC bits "
+                     f"{xb['dac_bits']}, weight bits {xb['weight_bits']}, input bits "
+                     f"{xb['input_bits']}, " + (xb["scheme"] if xb["signed"] else "unsigned")),
+        "ports": ports, "count": len(ports), "code_bits": unit.code_bits,
+        "sample_bits": unit.sample_bits, "gain": unit.gain, "offset": unit.offset,
+        "constant": unit.constant, "out_text": fo.text, "out_bits": fo.bits,
+        "out_signed": fo.signed, "out_scale": repr(fo.scale), "out_min": fo.code_min,
+        "out_max": fo.code_max, "slices": unit.input_slices,
+        "dac_bits": xb["dac_bits"],
+    }

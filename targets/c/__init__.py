@@ -19,9 +19,10 @@ from actc.options import option
 from actc.unit import InputSpace, Unit
 
 from ..base import Target
-from . import activation
+from . import activation, adc, mac
+from .harness import Harness
 
-__all__ = ["C_FLAGS", "COptions", "CTarget", "C_LAYOUTS", "WARNINGS", "c_compiler",
+__all__ = ["C_FLAGS", "COptions", "CTarget", "C_LAYOUTS", "Harness", "WARNINGS", "c_compiler",
            "compile_and_run"]
 
 C_LAYOUTS = ("header", "split")
@@ -70,7 +71,7 @@ C_FLAGS = ["-std=c99", *WARNINGS, "-Wdeclaration-after-statement", "-Wstrict-pro
 class CTarget(Target):
     name: ClassVar[str] = "c"
     title: ClassVar[str] = "C99 header"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac, "adc": adc}
     options: ClassVar[type] = COptions
     reserved: ClassVar[frozenset[str]] = C_KEYWORDS
 
@@ -120,9 +121,9 @@ int main(int argc, char **argv)
 {{
     FILE *in = fopen(argv[1], "r");
     long long {decl};
-    if (argc < 2 || in == NULL) return 2;
+{state}    if (argc < 2 || in == NULL) return 2;
     while (fscanf(in, "{scan}", {refs}) == {count}) {{
-        printf("%lld\\n", (long long){call});
+{step}        printf("{formats}\\n", {prints});
     }}
     fclose(in);
     return 0;
@@ -146,12 +147,17 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
     names = [p.name for p in unit.inputs]
     args = [f"in_{n}" for n in names]
     call = CTarget.kinds[unit.kind].harness_call(unit, args)
+    harness = call if isinstance(call, Harness) else Harness([call])
     with tempfile.TemporaryDirectory(prefix="actc-c-") as tmp:
         t = Path(tmp)
         src = t / "harness.c"
         src.write_text(_HARNESS.format(
             header=header.resolve(), decl=", ".join(args), scan=" ".join(["%lld"] * len(args)),
-            refs=", ".join(f"&{a}" for a in args), count=len(args), call=call))
+            refs=", ".join(f"&{a}" for a in args), count=len(args),
+            state="".join(f"    {line}\n" for line in harness.state.splitlines()),
+            step="".join(f"        {line}\n" for line in harness.step.splitlines()),
+            formats=" ".join(["%lld"] * len(harness.outputs)),
+            prints=", ".join(f"(long long){o}" for o in harness.outputs)))
         exe = t / "harness"
         objects = []
         for k, source in enumerate(sources or []):  # C sources, whatever compiles the harness
@@ -165,5 +171,5 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace, compiler: str |
         p = subprocess.run([str(exe), str(inp)], capture_output=True, text=True)
         if p.returncode != 0:
             raise ToolError(f"the C harness for {header.name} failed: {p.stderr[-2000:]}")
-        out = np.array(p.stdout.split(), dtype=np.int64)
-    return {unit.outputs[0].name: out}
+        out = np.array(p.stdout.split(), dtype=np.int64).reshape(-1, len(harness.outputs))
+    return {port.name: out[:, k] for k, port in enumerate(unit.outputs)}

@@ -14,7 +14,7 @@ from actc.errors import ToolError
 from actc.unit import InputSpace, Unit
 
 from ..base import Target, python_reserved
-from . import activation
+from . import activation, adc, mac
 
 __all__ = ["PythonTarget", "load_module"]
 
@@ -25,7 +25,7 @@ PYTHON_RESERVED = frozenset({"numpy", "np"})
 class PythonTarget(Target):
     name: ClassVar[str] = "python"
     title: ClassVar[str] = "Python reference model"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac, "adc": adc}
     reserved: ClassVar[frozenset[str]] = PYTHON_RESERVED
 
     def name_problem(self, name: str) -> str | None:

@@ -19,7 +19,7 @@ from actc.options import option
 from actc.unit import InputSpace, Port, Unit
 
 from ..base import Renderer, Target
-from . import activation
+from . import activation, adc, mac
 
 __all__ = ["ARCHITECTURES", "Schedule", "VerilogOptions", "VerilogTarget", "lint",
            "render_testbench", "simulate", "simulator", "vectors_text"]
@@ -64,7 +64,7 @@ class VerilogOptions:
 class VerilogTarget(Target):
     name: ClassVar[str] = "verilog"
     title: ClassVar[str] = "Verilog-2005 module and testbench"
-    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation, "mac": mac, "adc": adc}
     options: ClassVar[type] = VerilogOptions
     reserved: ClassVar[frozenset[str]] = VERILOG_KEYWORDS
 
@@ -84,16 +84,20 @@ _render = Renderer("verilog")
 @dataclass(frozen=True)
 class Schedule:
     """How a testbench drives a module: ``combinational``, ``registered`` (output register,
-    latency 1), ``pipelined`` (a new input every clock, ``latency`` clocks) or ``serial``
-    (start/valid handshake, ``latency`` clocks)."""
+    latency 1), ``pipelined`` (a new input every clock, ``latency`` clocks), ``serial``
+    (start/valid handshake, ``latency`` clocks) or ``stream`` (a vector's inputs arrive in
+    ``beats``, one a clock, the first with ``start``; ``valid`` follows the last beat).
+    ``beats`` lists, per beat, (module port, unit input port) pairs."""
 
     kind: str
     latency: int = 0
+    beats: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 _TESTBENCHES = {"combinational": "common/testbench.v.j2", "registered": "common/testbench.v.j2",
                 "pipelined": "common/testbench_pipelined.v.j2",
-                "serial": "common/testbench_serial.v.j2"}
+                "serial": "common/testbench_serial.v.j2",
+                "stream": "common/testbench_stream.v.j2"}
 
 
 def _port_fields(ports: tuple[Port, ...], top: int) -> list[dict]:
@@ -116,6 +120,11 @@ def render_testbench(unit: Unit, schedule: Schedule, version: str, count: int) -
     got = names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
     connect_in = ", ".join(f".{p['name']}({p['name']})" for p in ins)
     connect_out = ", ".join(f".{n}({n})" for n in names)
+    field = {p["name"]: p for p in ins}
+    beats = [[{"port": port, "hi": field[src]["hi"], "lo": field[src]["lo"]}
+              for port, src in beat] for beat in schedule.beats]
+    beat_ports = [{"name": port, "bits": field[src]["bits"]}
+                  for port, src in (schedule.beats[0] if schedule.beats else ())]
     return _render(
         _TESTBENCHES[schedule.kind], name=unit.name, version=version, count=count, ins=ins,
         outs=outs, width=width, out_width=out_width, got=got, connect_in=connect_in,
@@ -123,6 +132,8 @@ def render_testbench(unit: Unit, schedule: Schedule, version: str, count: int) -
         mismatch_format=" ".join(f"{p['name']}=%h" for p in ins + outs),
         in_slices=", ".join(f"vectors[k][{p['hi']}:{p['lo']}]" for p in ins),
         registered=schedule.kind == "registered", latency=schedule.latency,
+        beats=beats, beat_ports=beat_ports,
+        beat_connect=", ".join(f".{b['name']}({b['name']})" for b in beat_ports),
     )
 
 

@@ -1,0 +1,33 @@
+"""``actc.nn``: PyTorch layers that simulate actc's multipliers and activations inside a
+network, bit-exact, for evaluation and training (the optional extra ``actc[torch]``).
+
+- ``ApproxLinear``, ``ApproxConv2d``: integer-quantised layers whose products are those of
+  any multiplier (a library spec such as ``"drum:4"``, a ``Multiplier``, a MAC manifest, or
+  the statistical ``MRENoise``), accumulated exactly; straight-through gradients.
+- ``MRENoise``: product-level multiplicative noise of a given mean relative error.
+- ``AlphabetQuantizer``: projection of weights onto an alphabet set multiplier's weights.
+- ``HybridSchedule``: approximate products for the first epochs, exact for the last (or the
+  reverse).
+- ``ApproxActivation``: any compiled activation (its manifest) on integer codes.
+- ``IMCLinear``, ``IMCConv2d``: in-memory-computing layers whose matmul runs through the
+  ``actc.adc`` crossbar model and a converter (``to_imc`` converts a model's layers,
+  ``set_samples`` sets MTJ samples per layer, ``imc_layers`` lists them).
+- ``quant``: the quantisers and straight-through functions they share; ``progress``: the
+  progress bar every training or sweep loop uses.
+
+Plain ``nn.Module``s with no global state: they run unchanged under DistributedDataParallel
+and on any device the model is moved to.
+"""
+
+from __future__ import annotations
+
+from .activation import ApproxActivation
+from .alphabet import AlphabetQuantizer
+from .layers import ApproxConv2d, ApproxLinear, approximate_layers
+from .imc import IMCConv2d, IMCLinear, imc_layers, set_samples, to_imc
+from .noise import MRENoise
+from .schedule import HybridSchedule
+
+__all__ = ["AlphabetQuantizer", "ApproxActivation", "ApproxConv2d", "ApproxLinear",
+           "HybridSchedule", "IMCConv2d", "IMCLinear", "MRENoise", "approximate_layers",
+           "imc_layers", "set_samples", "to_imc"]
