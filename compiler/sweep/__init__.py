@@ -78,7 +78,8 @@ def sweep(spec_path: str | Path, directory: str | Path, *, scheduler: str | None
 
 def pick(directory: str | Path, max_error_lsb: float, minimize: str = "luts",
          expression: str | None = None) -> list[dict]:
-    """From a finished sweep, per (expression, input format, output format): the row with
+    """From a finished sweep's activation points, per (expression, input format, output
+    format): the row with
     the least ``minimize`` among the designs within ``max_error_lsb`` (ties: the smaller
     error, then the earlier point). A group where none qualifies gives a row with
     ``status`` "none" and the best error reached; ActcError when no group has a design."""
@@ -90,6 +91,9 @@ def pick(directory: str | Path, max_error_lsb: float, minimize: str = "luts",
     if not path.exists():
         raise ActcError(f"{str(directory)!r} holds no finished sweep (no results.parquet)")
     df = pd.read_parquet(path)
+    df = df[df["kind"] == "activation"]  # an error bound in output LSBs: activations only
+    if df.empty:
+        raise ActcError(f"the sweep in {str(directory)!r} has no activation point to pick")
     if expression is not None:
         df = df[df["expression"] == expression]
         if df.empty:

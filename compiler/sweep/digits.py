@@ -1,7 +1,9 @@
 """The digits network: a 64-64-64-10 numpy MLP on scikit-learn's handwritten digits (8x8,
-1797 images), trained in float, then run with an activation unit in the loop (the integer
-evaluator on the unit's codes). ``benchmarks/network.py`` studies methods with it; ``actc
-sweep`` uses it as the "network" evaluation. Needs scikit-learn (the ``sweep`` extra).
+1797 images), trained in float, then run with a unit in the loop: an activation unit (the
+integer evaluator on the unit's codes), a multiplier (every product of every layer from its
+evaluator) or a column back end (the hidden layers' matmuls through its crossbar and
+converter). ``benchmarks/network.py`` studies methods with it; ``actc sweep`` uses it as the
+"network" evaluation. Needs scikit-learn (the ``sweep`` extra).
 
 Set-up (fixed, seeded, deterministic): stratified 70/30 split (``random_state=0``), inputs
 standardised with the training set's statistics; Glorot-uniform weights (seeded), Adam (lr
@@ -15,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BATCH", "EPOCHS", "HIDDEN", "LR", "accuracy", "design_accuracy", "forward",
-           "init_params", "load_data", "quantise_weights", "train"]
+__all__ = ["BATCH", "EPOCHS", "HIDDEN", "LR", "accuracy", "crossbar_accuracy",
+           "design_accuracy", "forward", "init_params", "load_data", "multiplier_accuracy",
+           "quantise_weights", "train"]
 
 HIDDEN = (64, 64)
 TEST_SIZE = 0.3
@@ -112,8 +115,15 @@ def accuracy(params, X, y, activations, weight_bits=None) -> float:
 
 
 
+def _relu(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.maximum(z, 0.0), (z > 0).astype(np.float64)
+
+
 def _float_activation(expression: str) -> Any:
-    """(f(z), f'(z)) in float64 for an actc expression (the derivative by sympy)."""
+    """(f(z), f'(z)) in float64 for an actc expression (the derivative by sympy; ReLU's,
+    a step, directly)."""
+    if expression.replace(" ", "") == "relu(x)":
+        return _relu
     from ..activation.frontend import parse
     from ..activation.numeric import eval_float
 
@@ -161,5 +171,91 @@ def design_accuracy(unit: Any, expression: str, seeds: int = 1,
     for seed in range(seeds):
         params, acc = _trained(expression, seed)
         got.append(accuracy(params, Xte, yte, [integer] * len(HIDDEN), weight_bits))
+        ref.append(acc)
+    return float(np.mean(got)), float(np.mean(ref))
+
+
+def _quantise(v: np.ndarray, top: int) -> tuple[np.ndarray, float]:
+    """Integer codes in [-top, top] (symmetric, per tensor, round half to even) and the
+    scale: v ~ scale * codes."""
+    peak = float(np.abs(v).max())
+    scale = peak / top if peak > 0 else 1.0
+    return np.clip(np.rint(v / scale), -top, top).astype(np.int64), scale
+
+
+def _integer_forward(params: list, X: np.ndarray, matmul: Any, first: bool) -> np.ndarray:
+    """Logits with ``matmul(a, W) -> a @ W estimate`` on the layers it covers (every layer
+    when ``first``, else all but the first, whose inputs may be negative), ReLU between."""
+    a = X
+    for i, (W, b) in enumerate(params):
+        z = (matmul(a, W) if first or i else a @ W) + b
+        if i == len(params) - 1:
+            return z
+        a = np.maximum(z, 0.0)
+    raise AssertionError("unreachable")
+
+
+def multiplier_accuracy(multiplier: Any, seeds: int = 1) -> tuple[float, float]:
+    """(test accuracy with every product of every layer from ``multiplier``'s evaluator,
+    the float network's), means over ``seeds`` seeds, in percent. The ReLU network is
+    trained in float; per tensor, activations and weights are quantised symmetrically to the
+    operand widths (a signed multiplier takes two's complement codes; an unsigned one takes
+    magnitudes and the product gets the operands' signs, as in ``actc.nn``), and the integer
+    sums of the products are scaled back."""
+    m = multiplier
+    ta = (1 << (m.a_bits - 1)) - 1 if m.signed else (1 << m.a_bits) - 1
+    tb = (1 << (m.b_bits - 1)) - 1 if m.signed else (1 << m.b_bits) - 1
+    table = m.table()  # [a - a_min][b - b_min]
+    a_min, b_min = int(m.operands("a")[0]), int(m.operands("b")[0])
+
+    def matmul(a: np.ndarray, W: np.ndarray) -> np.ndarray:
+        ca, sa = _quantise(a, ta)
+        cw, sw = _quantise(W, tb)
+        if m.signed:
+            p = table[(ca - a_min)[:, :, None], (cw - b_min)[None, :, :]]
+        else:
+            sign = np.sign(ca)[:, :, None] * np.sign(cw)[None, :, :]
+            p = sign * table[np.abs(ca)[:, :, None], np.abs(cw)[None, :, :]]
+        return p.sum(axis=1) * (sa * sw)
+
+    return _network_accuracy(matmul, seeds, first=True)
+
+
+def crossbar_accuracy(unit: Any, seeds: int = 1) -> tuple[float, float]:
+    """(test accuracy with the hidden layers' matmuls on the column back end's crossbar and
+    converter, the float network's), means over ``seeds`` seeds, in percent. The first
+    layer (standardised pixels, negative inputs) stays in float, as StoX-Net keeps its first
+    and last layers; the others take unsigned ``input_bits`` activations and signed
+    ``weight_bits`` weights (per tensor, symmetric), through ``Crossbar.matmul`` with the
+    seeded converter (MTJ sampling seeded by the seed)."""
+    from ..adc.converters import converter
+    from ..adc.crossbar import Crossbar
+
+    xb = Crossbar(**{k: unit.crossbar[k] for k in ("rows", "cell_bits", "dac_bits",
+                                                   "weight_bits", "input_bits", "signed",
+                                                   "scheme")})
+    conv = converter(unit.converter["spec"])
+    top_x = (1 << xb.input_bits) - 1
+    top_w = (1 << (xb.weight_bits - 1)) - 1 if xb.signed else (1 << xb.weight_bits) - 1
+    rng = np.random.default_rng(0)
+
+    def matmul(a: np.ndarray, W: np.ndarray) -> np.ndarray:
+        ca, sa = _quantise(np.maximum(a, 0.0), top_x)
+        cw, sw = _quantise(W, top_w)
+        if not xb.signed:  # an unsigned crossbar holds no negative weight
+            cw = np.maximum(cw, 0)
+        y = xb.matmul(ca, cw, conv, rng=rng)
+        return y * xb.output_lsb(conv) * (sa * sw)
+
+    return _network_accuracy(matmul, seeds, first=False)
+
+
+def _network_accuracy(matmul: Any, seeds: int, first: bool) -> tuple[float, float]:
+    _, _, Xte, yte = load_data()
+    got, ref = [], []
+    for seed in range(seeds):
+        params, acc = _trained("relu(x)", seed)
+        logits = _integer_forward(params, Xte, matmul, first)
+        got.append(float(np.mean(logits.argmax(1) == yte) * 100))
         ref.append(acc)
     return float(np.mean(got)), float(np.mean(ref))

@@ -1,5 +1,6 @@
-"""A finished sweep's outputs: the table (Parquet and CSV), a Pareto plot per expression (max
-error against LUTs and against memory bits) and a Markdown summary. Rows are in the order of
+"""A finished sweep's outputs: the table (Parquet and CSV), a Pareto plot per group (an
+activation's expression, the multipliers of one width, the converters of one crossbar: its
+headline error against LUTs and against memory bits) and a Markdown summary. Rows are in the order of
 the spec's points, whatever the order they finished in, so the outputs do not depend on the
 number of workers (timing columns aside)."""
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import write_bytes, write_files
-from .point import COLUMNS
+from .point import COLUMNS, ERROR_LABEL
 
 __all__ = ["TIMING_COLUMNS", "pareto", "table", "write_outputs"]
 
@@ -25,7 +26,7 @@ def table(rows: list[dict]) -> Any:
     return df.reset_index(drop=True)
 
 
-def pareto(df: Any, cost: str, error: str = "max_lsb") -> Any:
+def pareto(df: Any, cost: str, error: str = "error") -> Any:
     """The rows no other row beats on both ``cost`` and ``error`` (lower is better), among
     the successful rows with both figures; sorted by cost."""
     ok = df[(df["status"] == "ok") & df[cost].notna() & df[error].notna()]
@@ -38,26 +39,35 @@ def pareto(df: Any, cost: str, error: str = "max_lsb") -> Any:
     return ok.loc[keep]
 
 
-def _plot(df: Any, expression: str) -> bytes:
+def _axes(sub: Any) -> list[str]:
+    """The cost columns a group has figures for (memory bits only where some design has
+    memory: multipliers and back ends have none)."""
+    return [c for c in ("luts", "memory_bits") if (sub[c].fillna(0) > 0).any()]
+
+
+def _plot(df: Any, group: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sub = df[(df["expression"] == expression) & (df["status"] == "ok")]
-    axes_for = [c for c in ("luts", "memory_bits") if sub[c].notna().any()]
+    sub = df[(df["group"] == group) & (df["status"] == "ok")]
+    kind = str(sub["kind"].iloc[0])
+    axes_for = _axes(sub)
     fig, axes = plt.subplots(1, len(axes_for), figsize=(6 * len(axes_for), 4.5), squeeze=False)
+    label = "method" if kind == "activation" else "expression"
     for ax, cost in zip(axes[0], axes_for):
-        for method, grp in sub.groupby("method"):
-            ax.scatter(grp[cost], grp["max_lsb"], s=14, label=method, alpha=0.7)
+        for name, grp in sub.groupby(label):
+            ax.scatter(grp[cost], grp["error"], s=14, label=name, alpha=0.7)
         front = pareto(sub, cost)
-        ax.step(front[cost], front["max_lsb"], where="post", color="black", lw=1,
+        ax.step(front[cost], front["error"], where="post", color="black", lw=1,
                 label="Pareto front")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set_xscale("symlog" if (sub[cost].fillna(1) <= 0).any() else "log")
+        if (sub["error"] > 0).all():
+            ax.set_yscale("log")
         ax.set_xlabel("LUTs (Yosys)" if cost == "luts" else "memory bits")
-        ax.set_ylabel("max error (output LSB)")
-        ax.set_title(f"{expression}: error against {cost.replace('_', ' ')}")
+        ax.set_ylabel(ERROR_LABEL[kind])
+        ax.set_title(f"{group}: error against {cost.replace('_', ' ')}")
         ax.legend(fontsize=7)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -71,22 +81,34 @@ def _slug(expression: str) -> str:
 
 
 def summary_text(df: Any, name: str) -> str:
-    """The Markdown summary: counts, then each expression's Pareto designs."""
+    """The Markdown summary: counts, then each group's Pareto designs."""
     lines = [f"# Sweep {name}", ""]
     ok = int((df["status"] == "ok").sum())
     lines.append(f"{len(df)} points: {ok} ok, {len(df) - ok} failed.")
     lines.append("")
-    cols = ["method", "options", "in_format", "out_format", "max_lsb", "mean_lsb",
-            "memory_bits", "luts", "depth", "name"]
-    for expr in dict.fromkeys(df["expression"]):
-        sub = df[df["expression"] == expr]
-        lines += [f"## {expr}", "", f"![Pareto plot](pareto_{_slug(expr)}.png)", ""]
-        for cost in ("luts", "memory_bits"):
-            front = pareto(sub, cost)
+    columns = {"activation": ["method", "options", "in_format", "out_format", "max_lsb",
+                              "mean_lsb", "memory_bits", "luts", "depth", "name"],
+               "mac": ["expression", "options", "mre_percent", "mae_percent", "wce_percent",
+                       "ep_percent", "luts", "depth", "name"],
+               "adc": ["expression", "options", "rms_rel", "sqnr_db", "luts", "ffs", "depth",
+                       "name"]}
+    for group in dict.fromkeys(df["group"]):
+        sub = df[df["group"] == group]
+        cols = columns[str(sub["kind"].iloc[0])] + (
+            ["network_accuracy"] if sub["network_accuracy"].notna().any() else [])
+        good = sub[sub["status"] == "ok"]
+        label = ERROR_LABEL[str(sub["kind"].iloc[0])]
+        lines += [f"## {group}", ""]
+        if _axes(good):
+            lines += [f"![Pareto plot](pareto_{_slug(group)}.png)", ""]
+        fronts = [(f"Pareto front, {label} against {cost}:", pareto(sub, cost))
+                  for cost in _axes(good)]
+        if not fronts:  # no cost figures: every design, by error
+            fronts = [(f"Designs by {label}:", good.sort_values(["error", "index"]))]
+        for title, front in fronts:
             if front.empty:
                 continue
-            lines += [f"Pareto front, max error against {cost}:", "",
-                      "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += [title, "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
             for _, r in front.iterrows():
                 cells = [_cell(r[c]) for c in cols]
                 lines.append("| " + " | ".join(cells) + " |")
@@ -110,7 +132,7 @@ def _cell(v: Any) -> str:
 
 
 def write_outputs(directory: Path, rows: list[dict], name: str) -> Any:
-    """results.parquet, results.csv, pareto_<expression>.png and summary.md; returns the
+    """results.parquet, results.csv, pareto_<group>.png and summary.md; returns the
     table."""
     df = table(rows)
     buf = io.BytesIO()
@@ -118,7 +140,7 @@ def write_outputs(directory: Path, rows: list[dict], name: str) -> Any:
     write_bytes(directory / "results.parquet", buf.getvalue())
     write_files(directory, {"results.csv": df.to_csv(index=False),
                             "summary.md": summary_text(df, name)})
-    for expr in dict.fromkeys(df["expression"]):
-        if ((df["expression"] == expr) & (df["status"] == "ok")).any():
-            write_bytes(directory / f"pareto_{_slug(expr)}.png", _plot(df, expr))
+    for group in dict.fromkeys(df["group"]):
+        if _axes(df[(df["group"] == group) & (df["status"] == "ok")]):
+            write_bytes(directory / f"pareto_{_slug(group)}.png", _plot(df, group))
     return df
