@@ -78,7 +78,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--part", choices=("scaling", "choose", "both"), default="both")
     args = ap.parse_args()
-    out: dict = {}
+    previous = RESULTS / "sweep.json"  # one part run alone keeps the other's figures
+    out: dict = json.loads(previous.read_text()) if previous.exists() else {}
     if args.part in ("scaling", "both"):
         out["scaling"] = scaling()
     if args.part in ("choose", "both"):
