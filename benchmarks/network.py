@@ -55,15 +55,23 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import installed_methods, method_options, save  # noqa: E402
 
+from actc.sweep.digits import (  # noqa: E402 - the network the sweep's evaluation uses too
+    BATCH,
+    EPOCHS,
+    HIDDEN,
+    LR,
+    SPLIT_SEED,
+    TEST_SIZE,
+    accuracy,
+    init_params,
+    load_data,
+    train,
+)
+
 FUNCTIONS = {"relu": "relu(x)", "sigmoid": "sigmoid(x)", "silu": "silu(x)"}
 DEFAULT_METHODS = ("table", "threshold", "grau-pot", "grau-apot2", "uniform8i")
 DEFAULT_SETTINGS = ("8", "4", "8/4")
-HIDDEN = (64, 64)
 GRAU_SEGMENTS = 8
-TEST_SIZE = 0.3
-SPLIT_SEED = 0
-BATCH = 32
-LR, EPOCHS = 1e-3, 60
 QAT_LR, QAT_EPOCHS = 3e-4, 15
 RANGES = range(0, 6)  # candidate input ranges [-2^k, 2^k)
 
@@ -83,91 +91,6 @@ def _act(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if name == "silu":
         return z * s, s * (1.0 + z * (1.0 - s))
     raise ValueError(name)
-
-
-# --- data and network ----------------------------------------------------------------------
-def load_data():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
-                                          random_state=SPLIT_SEED)
-    mu, sd = Xtr.mean(0), Xtr.std(0)
-    sd[sd == 0] = 1.0
-    return (Xtr - mu) / sd, ytr, (Xte - mu) / sd, yte
-
-
-def init_params(seed: int, sizes) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        lim = np.sqrt(6.0 / (a + b))
-        params.append((rng.uniform(-lim, lim, (a, b)), np.zeros(b)))
-    return params
-
-
-def quantise_weights(W: np.ndarray, bits: int | None) -> np.ndarray:
-    """Symmetric per-layer rounding to ``bits`` (None: float)."""
-    if not bits:
-        return W
-    q = (1 << (bits - 1)) - 1
-    s = np.abs(W).max() / q
-    return np.rint(W / s) * s if s > 0 else W
-
-
-def forward(params, X, activations, weight_bits=None, keep=False):
-    """Logits; ``activations[l](z) -> (a, da/dz)``. With ``keep``, also the cache for
-    ``backward``."""
-    a, cache = X, []
-    for i, (W, b) in enumerate(params):
-        z = a @ quantise_weights(W, weight_bits) + b
-        if i == len(params) - 1:
-            if keep:
-                cache.append((a, None))
-            return (z, cache) if keep else z
-        out, d = activations[i](z)
-        if keep:
-            cache.append((a, d))
-        a = out
-
-
-def train(params, X, y, activations, *, epochs: int, lr: float, seed: int,
-          weight_bits=None):
-    """Adam on softmax cross-entropy; weights pass straight through their rounding."""
-    params = [(W.copy(), b.copy()) for W, b in params]
-    m = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
-    v = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
-    b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
-    rng = np.random.default_rng(seed + 1000)
-    onehot = np.eye(10)[y]
-    for _ in range(epochs):
-        order = rng.permutation(len(X))
-        for start in range(0, len(X), BATCH):
-            idx = order[start:start + BATCH]
-            logits, cache = forward(params, X[idx], activations, weight_bits, keep=True)
-            p = np.exp(logits - logits.max(1, keepdims=True))
-            p /= p.sum(1, keepdims=True)
-            g = (p - onehot[idx]) / len(idx)
-            t += 1
-            for i in range(len(params) - 1, -1, -1):
-                a_in, _ = cache[i]
-                W, b = params[i]
-                gW, gb = a_in.T @ g, g.sum(0)
-                if i:
-                    g = (g @ quantise_weights(W, weight_bits).T) * cache[i - 1][1]
-                (mW, mb), (vW, vb) = m[i], v[i]
-                for P, G, M, V in ((W, gW, mW, vW), (b, gb, mb, vb)):
-                    M *= b1
-                    M += (1 - b1) * G
-                    V *= b2
-                    V += (1 - b2) * G * G
-                    P -= lr * (M / (1 - b1**t)) / (np.sqrt(V / (1 - b2**t)) + eps)
-    return params
-
-
-def accuracy(params, X, y, activations, weight_bits=None) -> float:
-    return float(np.mean(forward(params, X, activations, weight_bits).argmax(1) == y) * 100)
 
 
 def float_activations(fname: str, layers: int):

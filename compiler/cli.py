@@ -66,7 +66,7 @@ def _parser(command: str | None = None,
     c.add_argument("expression", help='e.g. "gelu(x)", "x*sigmoid(1.702*x)"')
     c.add_argument("--target", "-t", default="all",
                    help="verilog, c, python or all (default: all)")
-    c.add_argument("--method", "-m", default="table",
+    c.add_argument("--method", "-m",
                    help="table, uniform, geba, optimal, knots, auto, grau or threshold (default: "
                    "table); actc list shows all")
     c.add_argument("--bits", type=int, help="input and output width; formats picked by rule")
@@ -80,8 +80,36 @@ def _parser(command: str | None = None,
     c.add_argument("--name", help="module/function name (default: the function's name)")
     c.add_argument("-o", "--output", default=".", metavar="DIR",
                    help="output directory (default: .)")
+    a = c.add_argument_group("automatic choice (instead of --method)")
+    a.add_argument("--max-error-lsb", type=float, metavar="E",
+                   help="compile the cheapest design whose max error is at most E output LSBs "
+                   "(a small sweep across the methods, on Dask)")
+    a.add_argument("--minimize", choices=("luts", "memory", "depth"),
+                   help="what cheapest means with --max-error-lsb (default: luts, by Yosys)")
+    a.add_argument("--budget-s", type=float, metavar="S",
+                   help="with --max-error-lsb: stop the search after S seconds and choose "
+                   "among what finished")
+    _dask_flags(a)
     if command == "compile":  # the generated flags import the methods: only when needed
         _method_and_target_flags(c)
+
+    s = sub.add_parser("sweep", help="compile and measure a design space on Dask (Pareto plots)",
+                       description="Run (or resume) the sweep a TOML spec describes: every "
+                       "point compiled, measured (error; Yosys cost and network accuracy if "
+                       "asked), kept under DIR/designs/; results.parquet, results.csv, "
+                       "pareto_*.png and summary.md in DIR.")
+    s.add_argument("spec", help="the sweep spec (TOML; examples/sweep.toml)")
+    s.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="the sweep directory (a sweep started again in it resumes)")
+    _dask_flags(s)
+
+    k2 = sub.add_parser("pick", help="choose from a finished sweep",
+                        description="The cheapest design of a finished sweep within an error "
+                        "bound, per expression and formats.")
+    k2.add_argument("directory", help="the sweep directory")
+    k2.add_argument("--max-error-lsb", type=float, required=True, metavar="E")
+    k2.add_argument("--minimize", choices=("luts", "memory", "depth"), default="luts")
+    k2.add_argument("--expression", help="only this expression")
 
     v = sub.add_parser("verify", help="check every emitted file against the evaluator",
                        description="Compile/simulate/import what a manifest lists and "
@@ -190,7 +218,15 @@ def _adc_compile_parser(asub: Any, full: bool) -> None:
 
 _COMPILE_ARGS = {"command", "expression", "target", "method", "bits", "in_bits", "out_bits",
                  "in_format", "out_format", "domain", "name", "output", "pipeline", "serial",
-                 "in_from"}
+                 "max_error_lsb", "minimize", "budget_s", "scheduler", "workers", "in_from"}
+
+
+def _dask_flags(p: Any) -> None:
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="a running Dask scheduler, tcp://HOST:PORT (default: "
+                   "$DASK_SCHEDULER_ADDRESS, else an embedded local cluster)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="workers of the local cluster (default: one per core)")
 
 
 def _architecture(args: argparse.Namespace) -> None:
@@ -213,10 +249,15 @@ def _compile(args) -> int:
 
     _architecture(args)
     options = {k: v for k, v in vars(args).items() if k not in _COMPILE_ARGS and v is not None}
+    if args.max_error_lsb is not None:
+        return _compile_best(args, options)
+    for flag, value in (("--minimize", args.minimize), ("--budget-s", args.budget_s)):
+        if value is not None:
+            raise ActcError(f"{flag} goes with --max-error-lsb")
     result = compile_(
         args.expression,
         target=args.target,
-        method=args.method,
+        method=args.method or "table",
         in_format=args.in_format,
         out_format=args.out_format,
         bits=args.bits,
@@ -227,7 +268,34 @@ def _compile(args) -> int:
         in_from=args.in_from,
         **options,
     )
-    paths = result.write(args.output)
+    return _wrote(result, args.output)
+
+
+def _compile_best(args: argparse.Namespace, options: dict) -> int:
+    from .sweep.choose import compile_best
+
+    if args.method is not None or options:
+        given = "--method" if args.method else "--" + next(iter(options)).replace("_", "-")
+        raise ActcError(f"{given} and --max-error-lsb exclude each other: --max-error-lsb "
+                        "chooses the method and its options")
+    result = compile_best(args.expression, max_error_lsb=args.max_error_lsb,
+                          minimize=args.minimize or "luts", budget_s=args.budget_s,
+                          scheduler=args.scheduler, workers=args.workers, target=args.target,
+                          name=args.name, in_format=args.in_format, out_format=args.out_format,
+                          bits=args.bits, in_bits=args.in_bits, out_bits=args.out_bits,
+                          domain=args.domain)
+    sel = result.manifest["selection"]
+    chosen = sel["candidates"][sel["chosen"]]
+    ok = sum(c["status"] == "ok" for c in sel["candidates"])
+    print(f"chose {chosen['method']} {chosen['options']} among {ok} candidates in "
+          f"{sel['seconds']:.1f} s: max {chosen['max_lsb']:.3g} LSB, "
+          f"{chosen['memory_bits']} memory bits"
+          + (f", {chosen['luts']} LUTs" if chosen.get("luts") is not None else ""))
+    return _wrote(result, args.output)
+
+
+def _wrote(result: Any, output: str) -> int:
+    paths = result.write(output)
     e = result.error
     d = result.design
     sym = f", symmetry {d.fold.relation}" if d.fold else ""
@@ -236,6 +304,34 @@ def _compile(args) -> int:
           f"({e['max_abs']:.3g}), mean {e['mean_lsb']:.3g} LSB")
     for path in paths:
         print(f"  wrote {path}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import sweep
+
+    res = sweep(args.spec, args.output, scheduler=args.scheduler, workers=args.workers)
+    df = res.table
+    ok = int((df["status"] == "ok").sum())
+    print(f"{len(df)} points ({res.computed} run now, {len(df) - res.computed} finished "
+          f"before): {ok} ok, {len(df) - ok} failed")
+    for name in ("results.parquet", "results.csv", "summary.md"):
+        print(f"  wrote {res.directory / name}")
+    return 0
+
+
+def _pick(args: argparse.Namespace) -> int:
+    from .sweep import MINIMIZE, pick
+
+    col = MINIMIZE[args.minimize]
+    for row in pick(args.directory, args.max_error_lsb, args.minimize, args.expression):
+        where = f"{row['expression']} {row['in_format']} -> {row['out_format']}"
+        if row["status"] == "none":
+            print(f"{where}: none within {args.max_error_lsb:g} LSB (best "
+                  f"{row['max_lsb']:.4g} LSB)")
+            continue
+        print(f"{where}: {row['method']} {row['options']}, max {row['max_lsb']:.4g} LSB, "
+              f"{col} {row[col]:g}; designs/{row['key']}/{row['name']}.json")
     return 0
 
 
@@ -407,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "adc" and args.adc_command is None:
         parser.parse_args(["adc", "--help"])
     handler = {"compile": _compile, "verify": _verify, "report": _report, "list": _list,
+               "sweep": _sweep, "pick": _pick,
                "cost": _cost, "mac": _mac, "adc": _adc}[args.command]
     try:
         return handler(args)
