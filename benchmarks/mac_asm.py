@@ -82,7 +82,8 @@ def main(argv=None) -> int:
         state = {k: v.clone() for k, v in base.state_dict().items()}
         running = [m.act_scale.running_max.clone() for m in cnn.approximate_layers(base)]
 
-        def copy() -> torch.nn.Module:
+        def copy(seed: int = seed, state: dict = state,
+                 running: list = running) -> torch.nn.Module:
             torch.manual_seed(seed)
             model = cnn.build("exact")
             model.load_state_dict(state)

@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         b_np = rng.integers(-128, 128, (K, N))
         a, b = torch.from_numpy(a_np), torch.from_numpy(b_np)
         af, bf = a.float(), b.float()
-        t_float, _ = median_time(lambda: torch.matmul(af, bf), runs=args.runs)
+        t_float, _ = median_time(lambda af=af, bf=bf: torch.matmul(af, bf), runs=args.runs)
         rows = {"float32 matmul": {"s": t_float, "method": "torch.matmul"}}
         for spec in MULTIPLIERS:
             m = make_multiplier(spec, bits=8, signed=True)
@@ -78,15 +78,15 @@ def main(argv=None) -> int:
             got = g.matmul(a, b)
             if not np.array_equal(got.numpy().astype(np.int64), ref):
                 raise AssertionError(f"{spec}: ApproxGemm differs from the naive gather")
-            t, _ = median_time(lambda g=g: g.matmul(a, b), runs=args.runs)
+            t, _ = median_time(lambda g=g, a=a, b=b: g.matmul(a, b), runs=args.runs)
             rows[spec] = {"s": t, "method": g.method}
             if spec == "mitchell":  # the naive gather: one representative table
-                t_naive, _ = median_time(lambda: naive(table, a_np + 128, b_np + 128),
+                t_naive, _ = median_time(lambda t=table, x=a_np, y=b_np: naive(t, x + 128, y + 128),
                                          runs=max(1, min(args.runs, 3)), warmup=0)
                 rows["naive numpy gather (mitchell)"] = {"s": t_naive, "method": "numpy"}
         noise = MRENoise(0.05)
         torch.manual_seed(0)
-        t, _ = median_time(lambda: noise.matmul(a, b), runs=args.runs)
+        t, _ = median_time(lambda n=noise, a=a, b=b: n.matmul(a, b), runs=args.runs)
         rows["MRENoise 5 %"] = {"s": t, "method": "noise"}
         for r in rows.values():
             r["gmacs"] = macs / r["s"] / 1e9

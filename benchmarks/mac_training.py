@@ -27,7 +27,6 @@ images: one image is 0.22 points). The machine is shared; torch runs on one thre
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -127,7 +126,7 @@ def main(argv=None) -> int:
             continue
         mre = mres.get(label, float(label.split()[1]) if label.startswith("MRE") else 0.0)
 
-        def cell(key: str) -> str:
+        def cell(key: str, cols: dict = cols) -> str:
             if key not in cols:
                 return f"{'-':>16}"
             return f"{cols[key]['mean']:>9.2f} +-{cols[key]['std']:>4.2f}"

@@ -141,9 +141,9 @@ def _parser(command: str | None = None,
     c.add_argument("--in-from", metavar="MANIFEST",
                    help="take the input format from a column back end's manifest (the "
                    "output code of actc adc compile)")
-    a = sub.add_parser("adc", help="the ADC companion: IMC cost model, column back end",
-                       description="In-memory-computing partial sums and their converters.")
-    asub = a.add_subparsers(dest="adc_command", metavar="ADC_COMMAND", parser_class=_Parser)
+    adc = sub.add_parser("adc", help="the ADC companion: IMC cost model, column back end",
+                         description="In-memory-computing partial sums and their converters.")
+    asub = adc.add_subparsers(dest="adc_command", metavar="ADC_COMMAND", parser_class=_Parser)
     _adc_cost_parser(asub, command == "adc")
     _adc_compile_parser(asub, command == "adc")
     return p

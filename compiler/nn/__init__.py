@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from .activation import ApproxActivation
 from .alphabet import AlphabetQuantizer
-from .layers import ApproxConv2d, ApproxLinear, approximate_layers
 from .imc import IMCConv2d, IMCLinear, imc_layers, set_samples, to_imc
+from .layers import ApproxConv2d, ApproxLinear, approximate_layers
 from .noise import MRENoise
 from .schedule import HybridSchedule
 

@@ -42,8 +42,8 @@ def run_point(point: Point, index: int) -> tuple[dict, dict[str, str]]:
 
     row: dict[str, Any] = {c: None for c in COLUMNS}
     row.update(key=point.key, index=index, kind=point.kind, group=point.group,
-               expression=point.expression, method=point.method, options=json.dumps(point.options, sort_keys=True),
-               name=_name(point))
+               expression=point.expression, method=point.method,
+               options=json.dumps(point.options, sort_keys=True), name=_name(point))
     files: dict[str, str] = {}
     try:
         files = _run(point, row)

@@ -1,7 +1,7 @@
 """A finished sweep's outputs: the table (Parquet and CSV), a Pareto plot per group (an
 activation's expression, the multipliers of one width, the converters of one crossbar: its
-headline error against LUTs and against memory bits) and a Markdown summary. Rows are in the order of
-the spec's points, whatever the order they finished in, so the outputs do not depend on the
+headline error against LUTs and against memory bits) and a Markdown summary. Rows are in the
+order of the spec's points, whatever the order they finished in, so the outputs do not depend on the
 number of workers (timing columns aside)."""
 
 from __future__ import annotations

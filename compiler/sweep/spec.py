@@ -214,7 +214,8 @@ def parse_spec(text: str, source: str = "spec") -> SweepSpec:
     if not any(data.get(kind) for kind in KINDS):
         raise SpecError(f"sweep spec {source}: no [[activation]], [[mac]] or [[adc]] block: "
                         "nothing to sweep")
-    common = {"evaluations": evals, "families": families, "network_seeds": seeds}
+    common: dict[str, Any] = {"evaluations": evals, "families": families,
+                              "network_seeds": seeds}
     points: list[Point] = []
     for b in data.get("activation", []):
         for key in b:
