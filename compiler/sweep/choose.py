@@ -11,7 +11,9 @@ minimises the error, this fixes the error and minimises the cost.
 
 Candidates (those a method refuses for the formats are recorded as failed):
 ``table``; ``threshold``; ``uniform`` with 4 to 128 entries, constant and interpolated;
-``geba`` with 4 to 32 segments; ``grau`` with 3 to 12 segments, pot and apot2 slopes.
+``geba`` with 4 to 32 segments; ``grau`` with 3 to 12 segments, pot and apot2 slopes; and
+``auto`` (the most accurate table structure within a memory budget) at 256 to 4096 bits,
+doubling: the memory-aware search is this search's table candidate at each budget.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CANDIDATES: list[tuple[str, dict]] = (
        for e in (4, 8, 16, 32, 64, 128)]
     + [("geba", {"entries": e}) for e in (4, 8, 16, 32)]
     + [("grau", {"segments": s, "slopes": k}) for k in ("pot", "apot2") for s in (3, 4, 6, 8, 12)]
+    + [("auto", {"memory_bits": b}) for b in (256, 512, 1024, 2048, 4096)]
 )
 
 
