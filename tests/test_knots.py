@@ -254,7 +254,8 @@ def _c_table_bytes(header, tmp_path):
     import subprocess
 
     text = header.read_text()
-    names = re.findall(r"static const \w+ (\w+)\[\d+\]", text)
+    names = re.findall(r"static (?:ACTC_FLASH )?const \w+ (\w+)\[\d+\]", text)
+    assert names, "no table found"
     prog = tmp_path / "sizes.c"
     total = " + ".join(f"sizeof {n}" for n in names)
     prog.write_text(f'#include <stdio.h>\n#include "{header.name}"\nint main(void) {{\n'
@@ -277,3 +278,4 @@ def test_c_tables_are_memory_bytes(tmp_path, expr, kw):
     r = actc.compile(expr, target="c", name="act", **kw)
     r.write(tmp_path)
     assert _c_table_bytes(tmp_path / "act.h", tmp_path) == r.manifest["memory_bytes"]
+    assert r.manifest["storage"]["c_bytes"] == r.manifest["memory_bytes"]
