@@ -150,7 +150,7 @@ def test_pick_chooses_the_cheapest_within_the_bound(swept):
      "network_seeds"),
     ("[[activation]]\nexpressions = [\"gelu(x)\"]\nbits = [8]\n[activation.methods.fancy]\n",
      "sweep spec line 4: activation.methods.fancy: unknown method: use table, uniform, geba, "
-     "optimal, grau, threshold"),
+     "optimal, knots, auto, grau, threshold"),
     ("[[activation]]\nexpressions = [\"gelu(x)\"]\nbits = [8]\n[activation.methods.grau]\n"
      "segments = [4, \"six\"]\n",
      "sweep spec line 5: activation.methods.grau.segments: 'six' is not an int"),

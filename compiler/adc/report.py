@@ -61,7 +61,9 @@ def figure(manifest: dict, unit: ColumnUnit) -> tuple[Any, Plot]:
     return fig, data
 
 
-def summary(metrics: dict) -> str:
+def summary(data: Plot) -> str:
+    """The line ``actc report`` prints for a column back end."""
+    metrics = data.metrics
     return (f"{metrics['vectors']} model vectors: rms error {metrics['rms_error']:.4g}, max "
             f"{metrics['max_abs_error']:.4g} (exact std {metrics['exact_std']:.4g}), "
             f"correlation {metrics['correlation']:.4f}")

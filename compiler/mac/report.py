@@ -79,9 +79,9 @@ def figure(manifest: dict, unit: MacUnit) -> tuple[Any, Plot]:
     return fig, d
 
 
-def summary(metrics: dict) -> str:
+def summary(data: Plot) -> str:
     """The metrics line ``actc report`` prints for a MAC unit."""
-    m = metrics
+    m = data.metrics
     kind = "every" if m["exhaustive"] else "a sample of"
     return (f"MRE {m['mre_percent']:.4g} %, MAE {m['mae']:.6g} ({m['mae_percent']:.4g} %), "
             f"WCE {m['wce']} ({m['wce_percent']:.4g} %), EP {m['ep_percent']:.4g} %, "

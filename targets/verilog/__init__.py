@@ -172,7 +172,7 @@ def simulate(sources: list[Path], top: str, unit: Unit, space: InputSpace) -> di
         vec = t / "vectors.hex"
         vec.write_text(vectors_text(unit, {**space.vectors, **expected}))
         dump = t / "dump.hex"
-        plusargs = [f"+vectors={vec}", f"+dump={dump}"]
+        plusargs = [f"+vectors={vec}", f"+dump={dump}", f"+count={len(space)}"]
         if sim == "iverilog":
             exe = t / "sim.vvp"
             _run(["iverilog", "-g2005", "-o", str(exe), "-s", top, *map(str, sources)], t)
