@@ -155,7 +155,8 @@ def c_table_bytes(expr: str, **kw) -> tuple[int, object]:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         r.write(d)
-        names = re.findall(r"static const \w+ (\w+)\[\d+\]", (d / "act.h").read_text())
+        names = re.findall(r"static (?:ACTC_FLASH )?const \w+ (\w+)\[\d+\]",
+                           (d / "act.h").read_text())
         total = " + ".join(f"sizeof {n}" for n in names)
         (d / "sizes.c").write_text('#include <stdio.h>\n#include "act.h"\nint main(void) {\n'
                                    f'    printf("%u\\n", (unsigned)({total}));\n'
