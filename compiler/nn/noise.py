@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .gemm import exact_matmul
+
 __all__ = ["MRENoise", "sigma_for"]
 
 
@@ -89,13 +91,17 @@ class MRENoise(nn.Module):
         return cls(float(np.abs(rel).mean()), float(rel.mean()), bits=mult.a_bits)
 
     def matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any = None) -> torch.Tensor:
-        """The noisy sum_k a[m, k] b[k, n] (float64)."""
-        a64, b64 = a.double(), b.double()
-        y = a64 @ b64
+        """The noisy sum_k a[m, k] b[k, n] (float64). The exact sum y is computed exactly
+        (float32 chunks, ``gemm.exact_matmul``); the spread sqrt(sum p^2), a statistic, in
+        float32."""
+        af, bf = a.float(), b.float()
+        bound = float(af.abs().max()) * float(bf.abs().max()) if a.numel() and b.numel() \
+            else 0.0
+        y = exact_matmul(af, bf, bound)
         if self.sigma == 0 and self.bias == 0:
             return y
-        spread = torch.sqrt((a64 * a64) @ (b64 * b64))
-        return y * (1 + self.bias) + self.sigma * spread * torch.randn_like(y)
+        spread = torch.sqrt(af.square() @ bf.square())  # float32: a statistic, not a sum
+        return y * (1 + self.bias) + (self.sigma * spread * torch.randn_like(spread)).double()
 
     def extra_repr(self) -> str:
         return f"mre={self.mre:.4g}, bias={self.bias:.4g}, sigma={self.sigma:.4g}"
