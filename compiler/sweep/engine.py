@@ -59,8 +59,12 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     n = workers or os.cpu_count() or 1
     for name in ("distributed", "distributed.worker", "distributed.nanny"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # Ports chosen by the OS (":0"), never a fixed one: distributed 2026.8 starts its HTTP
+    # server on 8787 even with dashboard_address=None, and a second cluster started while the
+    # port is held warns (an error under the test suite's filterwarnings).
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           scheduler_port=0, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
     c = Client(cluster)
     try:
         yield c
