@@ -58,6 +58,8 @@ class MRENoise(nn.Module):
         super().__init__()
         if not (mre >= 0 and math.isfinite(mre)):
             raise ValueError(f"mre must be a finite fraction >= 0, got {mre!r}")
+        if not 2 <= bits <= 16:
+            raise ValueError(f"MRENoise takes 2- to 16-bit operand codes, got bits={bits!r}")
         self.mre = float(mre)
         self.bias = float(bias)
         self.sigma = sigma_for(self.mre, self.bias)
@@ -65,6 +67,7 @@ class MRENoise(nn.Module):
         top = (1 << (bits - 1)) - 1
         self.a_lo, self.a_hi, self.b_lo, self.b_hi = -top, top, -top, top
         self.method = "noise"
+        self._cache: tuple[Any, ...] | None = None
 
     @property
     def codes(self) -> tuple[int, int, int, int]:
@@ -91,17 +94,34 @@ class MRENoise(nn.Module):
         return cls(float(np.abs(rel).mean()), float(rel.mean()), bits=mult.a_bits)
 
     def matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any = None) -> torch.Tensor:
-        """The noisy sum_k a[m, k] b[k, n] (float64). The exact sum y is computed exactly
-        (float32 chunks, ``gemm.exact_matmul``); the spread sqrt(sum p^2), a statistic, in
-        float32."""
-        af, bf = a.float(), b.float()
-        bound = float(af.abs().max()) * float(bf.abs().max()) if a.numel() and b.numel() \
-            else 0.0
-        y = exact_matmul(af, bf, bound)
+        """The noisy sum_k a[m, k] b[k, n] (float64) for integer-valued a (M x K) and b
+        (K x N). The exact sum y is computed exactly (``gemm.exact_matmul``: int8 with int32
+        sums on the CPU for codes of up to 8 bits, float32 chunks otherwise); the spread
+        sqrt(sum p^2), a statistic, in float32. ``cache_key``: a value that changes whenever
+        b does; b's derived tensors are then kept between calls."""
+        if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"MRENoise.matmul takes a (M x K) and b (K x N), got "
+                             f"{tuple(a.shape)} and {tuple(b.shape)}")
+        af = a.float()
+        if cache_key is None:
+            bf, b_sq = b.float(), None
+        else:
+            key = (cache_key, tuple(b.shape), b.device)
+            if self._cache is None or self._cache[0] != key:
+                bf = b.float()
+                self._cache = (key, bf, bf.square())
+            bf, b_sq = self._cache[1], self._cache[2]
+        y = exact_matmul(af, bf)
         if self.sigma == 0 and self.bias == 0:
             return y
-        spread = torch.sqrt(af.square() @ bf.square())  # float32: a statistic, not a sum
-        return y * (1 + self.bias) + (self.sigma * spread * torch.randn_like(spread)).double()
+        if b_sq is None:
+            b_sq = bf.square()
+        # the same operations, in the same order, as y (1 + bias) + sigma spread z: in place
+        noise = torch.sqrt_(af.square() @ b_sq).mul_(self.sigma)
+        noise.mul_(torch.randn_like(noise))
+        if self.bias:
+            y.mul_(1 + self.bias)
+        return y.add_(noise.double())  # converted first: a mixed-dtype add is 10x slower
 
     def extra_repr(self) -> str:
         return f"mre={self.mre:.4g}, bias={self.bias:.4g}, sigma={self.sigma:.4g}"
