@@ -18,7 +18,7 @@ from torch import nn
 from actc.mac.api import make_multiplier
 from actc.mac.families.table import TableFamily
 from actc.mac.ir import Multiplier
-from actc.nn import ApproxConv2d, ApproxLinear, MRENoise, kernels
+from actc.nn import ApproxConv2d, ApproxLinear, MRENoise, gemm, kernels
 from actc.nn.gemm import ApproxGemm, _reduced_precision, exact_matmul
 
 # --- the engine as it was (d0ee9aa: compiler/nn/gemm.py and noise.py), the reference ---------
@@ -238,8 +238,10 @@ def test_codes_outside_the_range_or_not_integers_are_errors():
                 g.matmul(torch.tensor([[lo - 1.0, 1.0]]), b)
             with pytest.raises(ValueError, match="b holds codes from 1 to 300"):
                 g.matmul(torch.ones(1, 2), torch.tensor([[1.0, 1, 1], [1, 300, 1]]))
-            with pytest.raises(ValueError, match="a holds values that are not integer codes"):
-                g.matmul(torch.tensor([[0.5, 1.0]]), b)
+            for bad in (0.5, math.nan):
+                with pytest.raises(ValueError, match="a holds values that are not integer "
+                                                     "codes"):
+                    g.matmul(torch.tensor([[bad, 1.0]]), b)
             with pytest.raises(ValueError, match=r"takes a \(M x K\) and b \(K x N\), got "
                                                  r"\(1, 2\) and \(3, 3\)"):
                 g.matmul(torch.ones(1, 2), torch.ones(3, 3))
@@ -277,6 +279,15 @@ def test_the_torch_path_keeps_large_expanded_tables_out_of_the_cache():
     b = codes(g, (400, 400), "b", gen)  # G: 511 x 400 x 400 = 82 M entries, over 2^26
     assert np.array_equal(g.matmul(a, b, cache_key=0).numpy(), int_sum(g, a, b))
     assert g._cache is not None and g._cache[1][1] is None  # indices kept, G not
+
+
+def test_blocks_of_rows_bound_the_memory(monkeypatch):
+    """The stacked factors of a (factorised) and the embedding-bag indices (torch path) are
+    built a block of rows at a time: blocks made small here, the sums unchanged."""
+    monkeypatch.setattr(gemm, "_STACKED_ELEMENTS", 500)
+    monkeypatch.setattr(gemm, "_BAG_ELEMENTS", 300)
+    for spec in ("truncated:6", "drum:4"):
+        check_all_paths(make_multiplier(spec, bits=8, signed=True), (23, 97), 5, seed=4)
 
 
 def test_thread_counts_give_the_same_sums():
@@ -361,10 +372,13 @@ def test_reduced_precision_float32_matmuls_are_detected():
 
 
 # --- MRENoise ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("kernel", ["1", "0"], ids=["kernel", "torch"])
 @pytest.mark.parametrize("bits", [2, 3, 4, 5, 6, 7, 8, 12])
-def test_mre_noise_draws_the_same_stream_as_before(bits):
+def test_mre_noise_draws_the_same_stream_as_before(bits, kernel, monkeypatch):
     """Same seed, same tensors: the new matmul returns the old one's values exactly (the
-    same draws of torch's generator, in the same order, the same float operations)."""
+    same draws of torch's generator, in the same order, the same float operations), with
+    the compiled last pass and on the torch path."""
+    monkeypatch.setenv("ACTC_NN_KERNEL", kernel)
     top = (1 << (bits - 1)) - 1
     gen = torch.Generator().manual_seed(bits)
     for mre, bias in ((0.05, 0.0), (0.03, 0.01), (0.0, 0.0), (0.02, -0.02)):

@@ -50,3 +50,29 @@ def table_tile(table, skip, a, b, out, m0, m1, n0, n1, k_chunk):  # pragma: no c
                 c += 1
             for j in range(width):
                 out[m, n0 + j] += acc[j]
+
+
+@njit(nogil=True, cache=True)
+def codes_tile(x, lo, hi, offset, out, r0, r1):  # pragma: no cover
+    """out[r] = x[r] - offset for the rows r0:r1 of x (2-D float), and whether every value
+    there is an integer in [lo, hi] (NaN is not). Branch-free, so it vectorises."""
+    ok = True
+    for r in range(r0, r1):
+        xr = x[r]
+        orow = out[r]
+        for j in range(xr.shape[0]):
+            v = xr[j]
+            ok &= (v >= lo) & (v <= hi) & (v == np.floor(v))
+            orow[j] = np.int64(v) - offset if (v >= lo) & (v <= hi) else 0
+    return ok
+
+
+@njit(nogil=True, cache=True)
+def noise_tile(y, spread, z, sigma, scale, out, r0, r1):  # pragma: no cover
+    """out = y scale + (spread sigma) z for the rows r0:r1: ``MRENoise``'s last steps in one
+    pass, each operation in the dtype torch's separate operations use (spread, sigma and z
+    in float32; the sum in float64), so the values are the same."""
+    for r in range(r0, r1):
+        yr, sr, zr, orow = y[r], spread[r], z[r], out[r]
+        for j in range(sr.shape[0]):
+            orow[j] = np.float64(yr[j]) * scale + np.float64(sr[j] * sigma * zr[j])

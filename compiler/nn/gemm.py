@@ -55,7 +55,7 @@ from actc.mac.ir import Multiplier
 
 from . import kernels
 
-__all__ = ["ApproxGemm", "exact_matmul"]
+__all__ = ["ApproxGemm", "exact_matmul", "exact_sums"]
 
 _F32_EXACT = 1 << 24
 _I32_MAX = (1 << 31) - 1
@@ -63,6 +63,7 @@ _BF16_EXACT = 256  # integers a float32 matmul that rounds inputs to bf16 (or TF
 _G_ELEMENTS = 1 << 26  # the largest piece of the expanded weight table G built at once
 _G_CACHE = 1 << 26  # the largest G kept between calls (256 MB in float32)
 _BAG_ELEMENTS = 1 << 24  # the largest index block handed to embedding_bag at once
+_STACKED_ELEMENTS = 1 << 25  # the largest block of stacked activation factors built at once
 
 
 def _reduced_precision(device: torch.device) -> bool:
@@ -109,21 +110,22 @@ def _span(x: torch.Tensor) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _chunked_matmul(x: torch.Tensor, w: torch.Tensor, per_k: float, group: int,
-                    int8: bool, largest: float) -> torch.Tensor:
-    """x @ w exactly, as float64, for integer-valued 2-D x (M x K G) and w (K G x N) whose
-    columns come in groups of ``group`` per k, one group's products summing to at most
-    ``per_k`` in magnitude. ``int8``: every entry fits int8; ``largest``: max |entry|."""
+def _chunked_sums(x: torch.Tensor, w: torch.Tensor, per_k: float, group: int,
+                  int8: bool, largest: float) -> torch.Tensor:
+    """x @ w exactly (int32, int64 or float64 holding the exact sums) for integer-valued 2-D
+    x (M x K G) and w (K G x N) whose columns come in groups of ``group`` per k, one group's
+    products summing to at most ``per_k`` in magnitude. ``int8``: every entry fits int8;
+    ``largest``: max |entry|."""
     k = x.shape[1] // group
     if int8 and x.device.type == "cpu" and _int8_mm_available():
         step = max(1, int(_I32_MAX // max(per_k, 1.0))) * group
         x8, w8 = _row_major(x, torch.int8), _row_major(w, torch.int8)
         if step >= x.shape[1]:
-            return torch._int_mm(x8, w8).double()
+            return torch._int_mm(x8, w8)
         out = torch.zeros(x.shape[0], w.shape[1], dtype=torch.int64)
         for s in range(0, x.shape[1], step):
             out += torch._int_mm(x8[:, s:s + step], w8[s:s + step])
-        return out.double()
+        return out
     chunk = int(_F32_EXACT // max(per_k, 1.0))
     if chunk < 16 or (largest > _BF16_EXACT and _reduced_precision(x.device)):
         return x.double() @ w.double()
@@ -151,20 +153,41 @@ def exact_matmul(x: torch.Tensor, w: torch.Tensor, bound: float | None = None) -
     >>> exact_matmul(torch.tensor([[3.0, -4.0]]), torch.tensor([[5.0], [6.0]]), 30)
     tensor([[-9.]], dtype=torch.float64)
     """
+    return exact_sums(x, w, bound).double()
+
+
+def exact_sums(x: torch.Tensor, w: torch.Tensor, bound: float | None = None) -> torch.Tensor:
+    """``exact_matmul`` without the conversion: int32, int64 or float64 (whichever the sums
+    were computed in), exact integers."""
     if x.shape[-1] != w.shape[0] or w.dim() != 2:
         raise ValueError(f"exact_matmul: takes x (... x K) and w (K x N), got "
                          f"{tuple(x.shape)} and {tuple(w.shape)}")
     if x.numel() == 0 or w.numel() == 0:
         return x.double() @ w.double()
-    x_lo, x_hi = _span(x)
-    w_lo, w_hi = _span(w)
-    x_abs, w_abs = max(-x_lo, x_hi), max(-w_lo, w_hi)
+    return _exact_sums(x, _span(x), w, _span(w), bound)
+
+
+def _exact_sums(x: torch.Tensor, x_span: tuple[float, float], w: torch.Tensor,
+                w_span: tuple[float, float], bound: float | None = None,
+                w8: torch.Tensor | None = None) -> torch.Tensor:
+    """``exact_sums`` of non-empty operands with their (min, max) known; ``w8``: w as int8,
+    row-major, if the caller keeps it."""
+    x_abs, w_abs = max(-x_span[0], x_span[1]), max(-w_span[0], w_span[1])
     if bound is not None and x_abs * w_abs > bound:
         raise ValueError(f"exact_matmul: operands up to {x_abs:g} and {w_abs:g} exceed the "
                          f"product bound {bound:g}")
-    out = _chunked_matmul(x.reshape(-1, x.shape[-1]), w, x_abs * w_abs, 1,
-                          _fits_int8(x_lo, x_hi) and _fits_int8(w_lo, w_hi), max(x_abs, w_abs))
+    int8 = _fits_int8(*x_span) and _fits_int8(*w_span)
+    out = _chunked_sums(x.reshape(-1, x.shape[-1]), w if w8 is None or not int8 else w8,
+                        x_abs * w_abs, 1, int8, max(x_abs, w_abs))
     return out.reshape(*x.shape[:-1], w.shape[1])
+
+
+def int8_row_major(w: torch.Tensor, span: tuple[float, float]) -> torch.Tensor | None:
+    """w as int8 with row-major strides when its values (min, max = span) fit int8 and it
+    lives on the CPU, else None: what ``_exact_sums`` takes as ``w8``."""
+    if w.device.type != "cpu" or not _fits_int8(*span):
+        return None
+    return _row_major(w, torch.int8)
 
 
 def _signed_codes(m: Multiplier) -> tuple[np.ndarray, np.ndarray]:
@@ -293,21 +316,33 @@ class ApproxGemm(nn.Module):
         b_idx = self._indices(b, self.b_lo, self.b_hi, "b", torch.int64)
         return self.table[a_idx, b_idx].float()
 
-    @staticmethod
-    def _indices(x: torch.Tensor, lo: int, hi: int, name: str,
-                 dtype: torch.dtype) -> torch.Tensor:
-        """x - lo as ``dtype`` indices, after checking that x holds integer codes in
-        [lo, hi] (an index outside the table would read the wrong row or past the end)."""
-        if x.numel():
-            if x.is_floating_point() and not torch.equal(x, torch.trunc(x)):
-                raise ValueError(f"ApproxGemm: {name} holds values that are not integer codes")
-            x_lo, x_hi = _span(x)
-            if x_lo < lo or x_hi > hi:
-                raise ValueError(f"ApproxGemm: {name} holds codes from {x_lo:g} to {x_hi:g}, "
-                                 f"outside the multiplier's range [{lo}, {hi}]")
+    def _indices(self, x: torch.Tensor, lo: int, hi: int, name: str, dtype: torch.dtype,
+                 offset: int | None = None) -> torch.Tensor:
+        """x - offset (default lo: indices into the tables) as ``dtype``, after checking that
+        x holds integer codes in [lo, hi] (an index outside the table would read the wrong
+        row or past its end). One compiled pass for a float32 CPU matrix, torch otherwise."""
+        offset = lo if offset is None else offset
+        if (self.kernel and x.dim() == 2 and x.dtype == torch.float32
+                and x.device.type == "cpu" and x.numel() and kernels.available()):
+            xc = x.detach().contiguous()
+            out = torch.empty(x.shape, dtype=dtype)
+            if kernels.codes(xc.numpy(), lo, hi, offset, out.numpy()):
+                return out
+        self._check_codes(x, lo, hi, name)
         if x.is_floating_point():
-            return (x - lo).to(dtype)
-        return (x.to(torch.int64) - lo).to(dtype) if lo else x.to(dtype)
+            return (x - offset).to(dtype)
+        return (x.to(torch.int64) - offset).to(dtype) if offset else x.to(dtype)
+
+    @staticmethod
+    def _check_codes(x: torch.Tensor, lo: int, hi: int, name: str) -> None:
+        if not x.numel():
+            return
+        if x.is_floating_point() and not torch.equal(x, torch.trunc(x)):
+            raise ValueError(f"ApproxGemm: {name} holds values that are not integer codes")
+        x_lo, x_hi = _span(x)
+        if x_lo < lo or x_hi > hi:
+            raise ValueError(f"ApproxGemm: {name} holds codes from {x_lo:g} to {x_hi:g}, "
+                             f"outside the multiplier's range [{lo}, {hi}]")
 
     def matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any = None) -> torch.Tensor:
         """sum_k P(a[m, k], b[k, n]) for integer-valued tensors a (M x K) and b (K x N), as
@@ -355,26 +390,31 @@ class ApproxGemm(nn.Module):
         int8 = self._int8 and a.device.type == "cpu" and _int8_mm_available()
         dtype = torch.int8 if int8 else torch.float32
         if a.numel() == 0 or b.numel() == 0:
+            self._check_codes(a, self.a_lo, self.a_hi, "a")
+            self._check_codes(b, self.b_lo, self.b_hi, "b")
             y = torch.zeros(a.shape[0], b.shape[1], dtype=torch.float64, device=a.device)
             return y + self.constant * k if self.constant else y
 
         def stacked_b() -> torch.Tensor:
-            if self._v_codes:
-                self._indices(b, self.b_lo, self.b_hi, "b", torch.int64)  # the range check
-                return b.to(dtype)
-            bi = self._indices(b, self.b_lo, self.b_hi, "b", torch.int64)
+            if self._v_codes:  # the codes themselves, checked
+                return self._indices(b, self.b_lo, self.b_hi, "b", dtype, offset=0)
+            bi = self._indices(b, self.b_lo, self.b_hi, "b", torch.int32)
             vs = self._factors_as("b", dtype, b.device)[bi]  # K x N x G
             return vs.permute(0, 2, 1).reshape(k * groups, b.shape[1])
 
         ws = self._cached(cache_key, b, f"factorised-{dtype}", stacked_b)
         if self._u_codes:
-            self._indices(a, self.a_lo, self.a_hi, "a", torch.int64)  # the range check
-            xs = a.to(dtype)
-        else:
-            ai = self._indices(a, self.a_lo, self.a_hi, "a", torch.int64)
-            xs = self._factors_as("a", dtype, a.device)[ai].reshape(a.shape[0], k * groups)
-        y = _chunked_matmul(xs, ws, self._per_k, groups, int8, self._largest)
-        return y + self.constant * k if self.constant else y
+            xs = self._indices(a, self.a_lo, self.a_hi, "a", dtype, offset=0)
+            y = _chunked_sums(xs, ws, self._per_k, groups, int8, self._largest).double()
+        else:  # the stacked factors of a block of rows at a time: memory stays bounded
+            ai = self._indices(a, self.a_lo, self.a_hi, "a", torch.int32)
+            us = self._factors_as("a", dtype, a.device)
+            y = torch.empty(a.shape[0], b.shape[1], dtype=torch.float64, device=a.device)
+            rows = max(1, _STACKED_ELEMENTS // (k * groups))
+            for r in range(0, a.shape[0], rows):
+                xs = us[ai[r:r + rows]].reshape(-1, k * groups)
+                y[r:r + rows] = _chunked_sums(xs, ws, self._per_k, groups, int8, self._largest)
+        return y.add_(self.constant * k) if self.constant else y
 
     # --- table: compiled kernel -------------------------------------------------------------
     def _kernel_matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any) -> torch.Tensor:
