@@ -1,7 +1,7 @@
 """Issue 19 (and issue 8, benchmark 2): how fast ``actc.nn`` simulates approximate
 multipliers, bit-exactly, against float32 PyTorch measured beside it in the same run.
 
-    python benchmarks/mac_speed.py [--runs 5] [--threads 2]
+    python benchmarks/mac_speed.py [--runs 5] [--threads 2] [--clock wall] [--name mac_speed]
 
 Three tables, every time the median of ``--runs`` runs, the runs of a table interleaved (one
 run of the baseline, then one of each subject, repeated) so that load from other processes
@@ -20,10 +20,14 @@ falls on all of them alike; ratios are median time / median float32 time:
    ``torch.matmul`` in float32, in GMAC/s (M K N / time): the 512^3 GEMM and the CNN's second
    convolution for a batch of 64 (M = 64 x 64 positions, K = 72, N = 16).
 
+``--clock cpu`` times with the process's CPU time instead of the wall clock: with
+``--threads 1`` on a machine loaded by other jobs, that is what an idle core would take
+(with more threads it also counts threads waiting at barriers: use the wall clock).
+
 Every approximate layer's integer sums are checked equal to an int64 sum from the product
-table before timing. Results: benchmarks/results/mac_speed.json and .txt, with the load
-average before and after (the machine may be shared with other jobs: ratios are the figures
-to compare, not times).
+table before timing. Results: benchmarks/results/NAME.json and .txt (``--name``, default
+mac_speed), with the load average before and after (the machine may be shared with other
+jobs: ratios are the figures to compare, not times).
 """
 
 from __future__ import annotations
@@ -60,22 +64,30 @@ def multiplier(spec: str) -> Any:
     return MRENoise(0.05) if spec.startswith("MRENoise") else spec.split(" ")[0]
 
 
+CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
+_clock = CLOCK["wall"]
+
+
 def interleaved(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
-    """Wall times of each function, one run of each in turn, ``runs`` times (after one
-    warm-up run each)."""
+    """Times of each function, one run of each in turn, ``runs`` times (after one warm-up
+    run each)."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
         for name, fn in fns.items():
-            t = time.perf_counter()
+            t = _clock()
             fn()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(_clock() - t)
     return times
 
 
 def check_integer_sums(model: nn.Module, x: torch.Tensor) -> None:
-    """Every approximate layer's integer sums, on the input it sees in model(x), equal an
+    """``--clock cpu`` times with the process's CPU time instead of the wall clock: with
+``--threads 1`` on a machine loaded by other jobs, that is what an idle core would take
+(with more threads it also counts threads waiting at barriers: use the wall clock).
+
+Every approximate layer's integer sums, on the input it sees in model(x), equal an
     int64 sum over its product table."""
     seen: dict[nn.Module, torch.Tensor] = {}
     hooks = [layer.register_forward_pre_hook(lambda mod, args: seen.setdefault(mod, args[0]))
@@ -223,7 +235,8 @@ def gemm_table(runs: int) -> dict[str, Any]:
 
 def render(results: dict[str, Any]) -> str:
     lines = [f"actc.nn simulation speed, median of {results['runs']} interleaved runs, "
-             f"{results['threads']} torch threads, compiled kernel: {results['kernel']}",
+             f"{results['threads']} torch threads, {results['clock']} clock, compiled kernel: "
+             f"{results['kernel']}",
              f"load average before / after: {results['load_average'][0]:.2f} / "
              f"{results['load_average_after'][0]:.2f} (2 cores; a shared machine: compare "
              "the ratios)", ""]
@@ -249,9 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--clock", choices=sorted(CLOCK), default="wall")
+    p.add_argument("--name", default="mac_speed", help="result file stem")
     args = p.parse_args(argv)
+    global _clock
+    _clock = CLOCK[args.clock]
     torch.set_num_threads(args.threads)
-    results: dict[str, Any] = {"threads": args.threads, "runs": args.runs,
+    results: dict[str, Any] = {"threads": args.threads, "runs": args.runs, "clock": args.clock,
                                "kernel": "numba" if kernels.available() else "none (torch)",
                                "load_average": os.getloadavg()}
     results["layer"] = layer_table(args.runs)
@@ -260,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     results["load_average_after"] = os.getloadavg()
     text = render(results)
     print(text)
-    save("mac_speed", results)
-    (RESULTS / "mac_speed.txt").write_text(text + "\n")
+    save(args.name, results)
+    (RESULTS / f"{args.name}.txt").write_text(text + "\n")
     return 0
 
 

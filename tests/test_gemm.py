@@ -290,6 +290,16 @@ def test_blocks_of_rows_bound_the_memory(monkeypatch):
         check_all_paths(make_multiplier(spec, bits=8, signed=True), (23, 97), 5, seed=4)
 
 
+def test_int8_sums_are_chunked_before_int32_overflows(monkeypatch):
+    """The int8 path sums in int32: k is chunked (the chunks added in int64) before a sum
+    could pass 2^31 - 1, here made 10^5 so that a K of 40 takes 17 chunks."""
+    monkeypatch.setattr(gemm, "_I32_MAX", 100_000)
+    for spec in ("exact", "truncated:6", "asm:1,3"):
+        check_all_paths(make_multiplier(spec, bits=8, signed=True), (9, 40), 7, seed=6)
+    x = torch.full((3, 40), -128.0)
+    assert torch.equal(exact_matmul(x, x.t()), x.double() @ x.t().double())
+
+
 def test_thread_counts_give_the_same_sums():
     m = make_multiplier("mbm", bits=8, signed=True)
     g = ApproxGemm(m)

@@ -13,7 +13,8 @@ Two exact methods; the engine picks the first that applies:
    the inner dimension (k-major: column k G + g), c * K added. The factorisation is checked
    against the product table on every pair when the engine is built, and used only if it
    matches (a product that wraps does not). On the CPU, factors that fit int8 multiply in
-   int8 with int32 sums (``torch._int_mm``: VNNI where the CPU has it); otherwise float32.
+   int8 with int32 sums (``torch._int_mm``: VNNI where the CPU has it); otherwise, and on
+   other devices, float32.
 2. **Table** (any multiplier, imported ones included): on the CPU, a compiled kernel
    (``kernels``: numba) reads one table entry per product, four activation codes' table rows
    at a time against the weight rows, on ``torch.get_num_threads()`` threads. Elsewhere (a
@@ -73,10 +74,13 @@ def _reduced_precision(device: torch.device) -> bool:
             return True
     except RuntimeError:  # torch refuses when the legacy and new settings were mixed
         return True
-    if device.type == "cuda":
-        return bool(torch.backends.cuda.matmul.allow_tf32)
-    mkldnn = getattr(torch.backends.mkldnn, "matmul", None)
-    return getattr(mkldnn, "fp32_precision", "none") not in ("none", "ieee")
+    try:
+        if device.type == "cuda":
+            return bool(torch.backends.cuda.matmul.allow_tf32)
+        mkldnn = getattr(torch.backends.mkldnn, "matmul", None)
+        return getattr(mkldnn, "fp32_precision", "none") not in ("none", "ieee")
+    except RuntimeError:
+        return True
 
 
 _INT8_MM: dict[str, bool] = {}
@@ -117,14 +121,14 @@ def _chunked_sums(x: torch.Tensor, w: torch.Tensor, per_k: float, group: int,
     products summing to at most ``per_k`` in magnitude. ``int8``: every entry fits int8;
     ``largest``: max |entry|."""
     k = x.shape[1] // group
-    if int8 and x.device.type == "cpu" and _int8_mm_available():
+    if int8 and x.device.type == "cpu" and kernels.enabled() and _int8_mm_available():
         step = max(1, int(_I32_MAX // max(per_k, 1.0))) * group
         x8, w8 = _row_major(x, torch.int8), _row_major(w, torch.int8)
         if step >= x.shape[1]:
             return torch._int_mm(x8, w8)
         out = torch.zeros(x.shape[0], w.shape[1], dtype=torch.int64)
         for s in range(0, x.shape[1], step):
-            out += torch._int_mm(x8[:, s:s + step], w8[s:s + step])
+            out += torch._int_mm(_row_major(x8[:, s:s + step], torch.int8), w8[s:s + step])
         return out
     chunk = int(_F32_EXACT // max(per_k, 1.0))
     if chunk < 16 or (largest > _BF16_EXACT and _reduced_precision(x.device)):
@@ -247,8 +251,9 @@ class ApproxGemm(nn.Module):
     Its tables are non-persistent integer buffers: they follow the module to any device,
     keep their values under ``.half()`` or ``.double()``, and stay out of state dicts.
 
-    ``kernel`` (default True): use the compiled CPU kernel for the table method when numba
-    is installed (``kernels.available()``); False forces the torch path (same sums)."""
+    ``kernel`` (default True): on the CPU, use the compiled kernels (numba, when installed:
+    ``kernels.available()``) and int8 matmuls for int8 factors; False takes the path other
+    devices take (same sums)."""
 
     table: torch.Tensor
     u: torch.Tensor
@@ -387,7 +392,8 @@ class ApproxGemm(nn.Module):
 
     def _factorised_matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any) -> torch.Tensor:
         k, groups = a.shape[1], self.u.shape[0]
-        int8 = self._int8 and a.device.type == "cpu" and _int8_mm_available()
+        int8 = (self._int8 and self.kernel and a.device.type == "cpu" and kernels.enabled()
+                and _int8_mm_available())
         dtype = torch.int8 if int8 else torch.float32
         if a.numel() == 0 or b.numel() == 0:
             self._check_codes(a, self.a_lo, self.a_hi, "a")

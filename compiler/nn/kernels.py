@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["available", "codes", "noise", "table_matmul"]
+__all__ = ["available", "codes", "enabled", "noise", "table_matmul"]
 
 _N_BLOCK = 1024  # columns per tile: the accumulator row (8 KB) and four B rows stay in L1
 _INLINE_LOOKUPS = 1 << 18  # below this many lookups, no threads
@@ -42,12 +42,15 @@ _state: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
+def enabled() -> bool:
+    """False when ``ACTC_NN_KERNEL=0`` is in the environment: then ``actc.nn`` runs on the
+    CPU exactly what it runs on other devices (no compiled kernels, no int8 matmuls)."""
+    return os.environ.get("ACTC_NN_KERNEL", "1").strip() != "0"
+
+
 def available() -> bool:
-    """True when the compiled kernels can run: numba imports and ``ACTC_NN_KERNEL`` is not
-    ``0``."""
-    if os.environ.get("ACTC_NN_KERNEL", "1").strip() == "0":
-        return False
-    return _module() is not None
+    """True when the compiled kernels can run: ``enabled()`` and numba imports."""
+    return enabled() and _module() is not None
 
 
 def _module() -> Any:
