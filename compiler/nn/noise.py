@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .gemm import exact_matmul
+from . import kernels
+from .gemm import _exact_sums, _span, exact_sums, int8_row_major
 
 __all__ = ["MRENoise", "sigma_for"]
 
@@ -58,6 +59,8 @@ class MRENoise(nn.Module):
         super().__init__()
         if not (mre >= 0 and math.isfinite(mre)):
             raise ValueError(f"mre must be a finite fraction >= 0, got {mre!r}")
+        if not 2 <= bits <= 16:
+            raise ValueError(f"MRENoise takes 2- to 16-bit operand codes, got bits={bits!r}")
         self.mre = float(mre)
         self.bias = float(bias)
         self.sigma = sigma_for(self.mre, self.bias)
@@ -65,6 +68,7 @@ class MRENoise(nn.Module):
         top = (1 << (bits - 1)) - 1
         self.a_lo, self.a_hi, self.b_lo, self.b_hi = -top, top, -top, top
         self.method = "noise"
+        self._cache: tuple[Any, ...] | None = None
 
     @property
     def codes(self) -> tuple[int, int, int, int]:
@@ -91,17 +95,42 @@ class MRENoise(nn.Module):
         return cls(float(np.abs(rel).mean()), float(rel.mean()), bits=mult.a_bits)
 
     def matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any = None) -> torch.Tensor:
-        """The noisy sum_k a[m, k] b[k, n] (float64). The exact sum y is computed exactly
-        (float32 chunks, ``gemm.exact_matmul``); the spread sqrt(sum p^2), a statistic, in
-        float32."""
+        """The noisy sum_k a[m, k] b[k, n] (float64) for integer-valued a (M x K) and b
+        (K x N). The exact sum y is computed exactly (``gemm.exact_sums``: int8 with int32
+        sums on the CPU for codes of up to 8 bits, float32 chunks otherwise); the spread
+        sqrt(sum p^2), a statistic, in float32; the last steps in one compiled pass on the
+        CPU. ``cache_key``: a value that changes whenever b does; b's derived tensors are
+        then kept between calls."""
+        if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"MRENoise.matmul takes a (M x K) and b (K x N), got "
+                             f"{tuple(a.shape)} and {tuple(b.shape)}")
         af, bf = a.float(), b.float()
-        bound = float(af.abs().max()) * float(bf.abs().max()) if a.numel() and b.numel() \
-            else 0.0
-        y = exact_matmul(af, bf, bound)
+        if a.numel() == 0 or b.numel() == 0:
+            y = exact_sums(af, bf)
+            b_sq = bf.square()
+        else:
+            # b's derived tensors: its square (in b's own layout: the float32 matmul below
+            # then sums in the old order), (min, max) and int8 copy, kept under the key
+            key = None if cache_key is None else (cache_key, tuple(b.shape), b.device)
+            if key is None or self._cache is None or self._cache[0] != key:
+                span = _span(bf)
+                derived = (bf.square(), span, int8_row_major(bf, span))
+                self._cache = (key, derived) if key is not None else None
+            else:
+                derived = self._cache[1]
+            b_sq, b_span, b8 = derived
+            y = _exact_sums(af, _span(af), bf, b_span, w8=b8)
         if self.sigma == 0 and self.bias == 0:
-            return y
-        spread = torch.sqrt(af.square() @ bf.square())  # float32: a statistic, not a sum
-        return y * (1 + self.bias) + (self.sigma * spread * torch.randn_like(spread)).double()
+            return y.double()
+        spread = torch.sqrt_(af.square() @ b_sq)
+        z = torch.randn_like(spread)
+        # y (1 + bias) + (sigma spread) z, each step as the original torch operations
+        if spread.device.type == "cpu" and kernels.available():
+            out = torch.empty(spread.shape, dtype=torch.float64)
+            kernels.noise(y.contiguous().numpy(), spread.numpy(), z.numpy(), self.sigma,
+                          1 + self.bias, out.numpy())
+            return out
+        return y.double().mul_(1 + self.bias).add_(spread.mul_(self.sigma).mul_(z).double())
 
     def extra_repr(self) -> str:
         return f"mre={self.mre:.4g}, bias={self.bias:.4g}, sigma={self.sigma:.4g}"
