@@ -92,7 +92,7 @@ def library_report(bits: int = 8, signed: bool = False, output: str | Path = "."
                    specs: tuple[str, ...] = LIBRARY) -> tuple[list[Path], str]:
     """Characterise the library; write mac_library.json and mac_library.png; return the paths
     and the table's text."""
-    from ..fileio import write_files
+    from ..sandbox import write_all
 
     rows = []
     for k, spec in enumerate(specs):
@@ -102,7 +102,7 @@ def library_report(bits: int = 8, signed: bool = False, output: str | Path = "."
     kind = "signed" if signed else "unsigned"
     title = f"actc multiplier library, {bits}x{bits}-bit {kind}: MRE against LUTs"
     stem = f"mac_library_{bits}{'s' if signed else 'u'}"
-    paths = write_files(output, {f"{stem}.json": json.dumps(
+    paths = write_all(output, {f"{stem}.json": json.dumps(
         {"bits": bits, "signed": signed, "rows": rows, "pareto": pareto(rows)}, indent=1) + "\n",
         f"{stem}.png": draw(rows, title)})
     return paths, table_text(rows)

@@ -55,7 +55,14 @@ class TableFamily(Family):
         return f"table:{self.source.get('file', 'imported')}"
 
     def stem(self) -> str:
-        return "imported"
+        """The circuit's name (module, function or file stem) as an identifier."""
+        import re
+
+        src = self.source
+        text = src.get("circuit_module") or src.get("function") or \
+            str(src.get("file", "imported")).rsplit(".", 1)[0]
+        text = re.sub(r"\W", "_", str(text), flags=re.A) or "imported"
+        return text if text[0].isalpha() else f"table_{text}"
 
     def parameters(self) -> dict[str, Any]:
         return {"source": {k: v for k, v in self.source.items() if k != "text"},
