@@ -14,7 +14,9 @@ What a :class:`Sandbox` does:
   caller's working directory;
 - a **process group of its own** (a new session); at the wall-clock limit the whole group is
   killed (SIGKILL), and so is whatever the program left running in it when it ends, so a
-  forked child holding a pipe cannot hang the caller;
+  forked child holding a pipe cannot hang the caller. Each run also marks its environment
+  (``ACTC_SANDBOX``) and, on Linux, every process still carrying the mark afterwards is
+  killed too: a child that left the group with ``setsid`` is found that way;
 - a **time budget** shared by every run in the ``with`` block (``seconds``), so a stage that
   follows a slow one gets only what is left;
 - **resource limits** set in the child before it runs: address space (``RLIMIT_AS``,
@@ -26,15 +28,17 @@ What a :class:`Sandbox` does:
   directory, not from its stdout.
 
 What it does **not** do: it is no security boundary. The program runs with the caller's user
-rights: it can read and write any file the user can by an absolute path, use the network, and
-a process that leaves its group (``setsid``) or the sandbox's directory (``chdir``) escapes the
-kill and the directory. Use it to survive careless or broken code, not hostile code.
+rights: it can read and write any file the user can by an absolute path and use the network;
+a process that leaves its group and clears its environment escapes the kill, and one that
+changes directory (``chdir``), or writes through ``../..``, leaves the private directory.
+Use it to survive careless or broken code, not hostile code.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import secrets
 import selectors
 import shutil
 import signal
@@ -46,7 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["DEFAULT_MEMORY_BYTES", "DEFAULT_OUTPUT_BYTES", "Completed", "Sandbox", "write_all"]
+__all__ = ["DEFAULT_MEMORY_BYTES", "DEFAULT_OUTPUT_BYTES", "Completed", "Sandbox", "kill_marked",
+           "write_all"]
 
 DEFAULT_MEMORY_BYTES = 4 << 30  # address space per process (compilers need 1-2 GB at most)
 DEFAULT_OUTPUT_BYTES = 64 << 10  # kept per stream (stdout, stderr)
@@ -87,14 +92,17 @@ class Completed:
             return f"killed by {name}{why}"
         return f"exit {self.returncode}"
 
-    def first_line(self, name_map: dict[str, str] | None = None) -> str:
-        """The first line of stderr (else stdout) that mentions an error, else the first
-        non-empty one, for a one-line message; text in ``name_map`` is replaced (the
-        sandbox's copy of a file by the user's file name)."""
+    def first_line(self, name_map: dict[str, str] | None = None,
+                   prefer: tuple[str, ...] = ()) -> str:
+        """One line of stderr (else stdout) for a one-line message: the first that mentions
+        one of ``prefer`` (the user's file, where the cause usually is) and an error, else the
+        first that mentions an error, else the first non-empty one; text in ``name_map`` is
+        replaced (the sandbox's copy of a file by the user's file name)."""
         lines = [ln.strip() for text in (self.stderr, self.stdout) for ln in text.splitlines()
                  if ln.strip()]
-        errors = [ln for ln in lines if "error" in ln.lower()]
-        line = (errors or lines or ["no message"])[0]
+        errors = [ln for ln in lines if "error" in ln.lower() or "not found" in ln.lower()]
+        own = [ln for ln in errors if any(p in ln for p in prefer)]
+        line = (own or errors or lines or ["no message"])[0]
         for old, new in (name_map or {}).items():
             line = line.replace(old, new)
         return _printable(line)[:300]
@@ -208,13 +216,19 @@ class Sandbox:
         for key in ("TMPDIR", "TMP", "TEMP"):
             environment[key] = str(self.path)
         environment.setdefault("LC_ALL", "C")
+        mark = secrets.token_hex(8)
+        environment[_MARK] = mark
         proc = subprocess.Popen(
             args, cwd=self.path, env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             preexec_fn=lambda: _limits(mem, fsize, cpu))
         pgid = proc.pid  # the session's (and group's) leader
-        out, err, truncated, timed_out = self._collect(proc, pgid, start + limit, cap)
-        code = proc.wait()  # the group is dead; reap the leader
+        try:
+            out, err, truncated, timed_out = self._collect(proc, pgid, start + limit, cap)
+        finally:
+            _kill_group(pgid)
+            code = proc.wait()  # the group is dead; reap the leader
+            kill_marked(f"{_MARK}={mark}")
         return Completed(args, code, out.decode("utf-8", "replace"),
                          err.decode("utf-8", "replace"), time.monotonic() - start, timed_out,
                          truncated, self.seconds or 0.0)
@@ -275,6 +289,39 @@ class Sandbox:
             proc.stdout.close()
             proc.stderr.close()
         return bytes(kept[out_fd]), bytes(kept[err_fd]), truncated, timed_out
+
+
+_MARK = "ACTC_SANDBOX"
+
+
+def kill_marked(entry: str) -> int:
+    """Kill (SIGKILL) every process of this user whose environment holds ``entry``
+    (``NAME=VALUE``), on Linux; return how many were found. Repeats while a kill races with
+    a fork."""
+    needle = entry.encode() + b"\0"
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    found = 0
+    for _ in range(5):
+        hit = False
+        for d in proc.iterdir():
+            if not d.name.isdigit() or int(d.name) == os.getpid():
+                continue
+            try:
+                env = (d / "environ").read_bytes()
+            except OSError:
+                continue
+            if needle in env or env.endswith(needle[:-1]):
+                try:
+                    os.kill(int(d.name), signal.SIGKILL)
+                    found += 1
+                    hit = True
+                except OSError:
+                    pass
+        if not hit:
+            break
+    return found
 
 
 def _exited(pid: int) -> bool:

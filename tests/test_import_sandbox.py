@@ -48,14 +48,25 @@ def test_a_child_holding_the_pipe_does_not_hang_us(tmp_path):
         done = box.run(["sh", "-c", f"sleep 100 & echo $! > {pid_file}; echo parent done"])
         assert done.ok and done.stdout == "parent done\n"
         assert time.monotonic() - start < 5
-    child = int(pid_file.read_text())
-    for _ in range(100):  # killed with its group when the parent ended
-        if not Path(f"/proc/{child}").exists() or \
-                Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
-            break
+    assert _gone(int(pid_file.read_text()))  # killed with its group when the parent ended
+
+
+def _gone(pid):
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists() or \
+                Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return True
         time.sleep(0.05)
-    else:
-        pytest.fail(f"the child {child} outlived the sandboxed run")
+    return False
+
+
+def test_a_child_that_leaves_the_group_is_killed_too(tmp_path):
+    pid_file = tmp_path / "escaped.pid"
+    with Sandbox(30) as box:
+        done = box.run(["sh", "-c", f"setsid sh -c 'echo $$ > {pid_file}; exec sleep 100' & "
+                        "sleep 0.5"])
+    assert done.ok
+    assert _gone(int(pid_file.read_text()))
 
 
 def test_captured_output_is_capped_and_the_rest_drained():
@@ -254,10 +265,10 @@ def test_a_printing_c_function_still_imports(tmp_path):
 
 
 @pytest.mark.parametrize("source, message", [
-    (C_EXITS, "mul.c: the compiled circuit ended while running a = 3 (bit pattern) with exit 0 "
-              "(does it call exit()?)\n"),
-    (C_ABORTS, "mul.c: the compiled circuit ended while running a = 200 (bit pattern) with "
-               "killed by SIGABRT\n"),
+    (C_EXITS, "mul.c: the compiled circuit stopped (exit 0) while running a = 3 (bit pattern): "
+              "does it call exit()?\n"),
+    (C_ABORTS, "mul.c: the compiled circuit stopped (killed by SIGABRT) while running a = 200 "
+               "(bit pattern)\n"),
 ])
 def test_a_c_function_that_ends_the_program_early(tmp_path, source, message):
     refused(run_import(tmp_path / "w", "mul.c", source, "--bits", "8"), message)

@@ -20,8 +20,8 @@ from .families.table import TableFamily
 from .ir import MAX_OPERAND_BITS, MIN_OPERAND_BITS, MacUnit, Multiplier, default_acc_bits
 from .metrics import measure
 
-__all__ = ["compile", "exact_twin", "make_multiplier", "manifest_for", "read_table",
-           "resolve_widths"]
+__all__ = ["compile", "exact_twin", "make_multiplier", "manifest_for", "plan_unit",
+           "read_table", "resolve_widths"]
 
 
 def resolve_widths(bits: int | None, a_bits: int | None, b_bits: int | None) -> tuple[int, int]:
@@ -67,9 +67,13 @@ def read_table(path: str | Path, *, bits: int | None = None, a_bits: int | None 
     p = Path(path)
     shown = str(p)
     if p.suffix.lower() == ".json":
+        from ..errors import ManifestError
         from ..manifest import load
 
-        _, unit = load(p)
+        try:
+            _, unit = load(p)
+        except RecursionError:
+            raise ManifestError(f"manifest {shown!r} is nested too deeply to read") from None
         if not isinstance(unit, MacUnit):
             raise SemanticError(f"--multiplier {shown!r} describes a {unit.kind} unit, not a "
                                 "multiplier")
@@ -137,27 +141,38 @@ def compile(  # noqa: A001 - the same name as actc.compile
     """Compile a multiplier (``--multiplier`` text, a family or a Multiplier) into a MAC unit
     for one or more targets. ``options`` are the targets' (Verilog: ``registered=True``).
     Nothing is written until ``Result.write``."""
+    m = make_multiplier(multiplier, bits=bits, a_bits=a_bits, b_bits=b_bits, signed=signed)
+    unit, targets = plan_unit(m, name, lanes, accumulate, acc_bits, target, options)
+    if isinstance(m.family, TableFamily) and m.family.source.get("kind") == "verilog":
+        from .importer import for_unit
+
+        m = for_unit(m, unit.name)
+        unit = MacUnit(unit.name, m, unit.lanes, unit.accumulate, unit.acc_bits)
+    metrics = measure(m)
+    return _result(unit, targets, metrics, {"multiplier": m.family.spec()})
+
+
+def plan_unit(m: Multiplier, name: str | None, lanes: int, accumulate: bool,
+              acc_bits: int | None, target: str | list[str],
+              options: dict[str, Any]) -> tuple[MacUnit, dict[str, Any]]:
+    """The MAC unit and its targets for a multiplier, every option checked (FormatError,
+    TargetError) before anything is measured: ``actc mac import`` calls it before it runs
+    the circuit."""
     from actc.targets import TARGETS
     from actc.targets.base import check_name
 
-    m = make_multiplier(multiplier, bits=bits, a_bits=a_bits, b_bits=b_bits, signed=signed)
     if acc_bits is not None and not accumulate:
         raise FormatError("--acc-bits needs --accumulate")
     width = (acc_bits if acc_bits is not None else default_acc_bits(m.out_bits)) \
         if accumulate else 0
     unit_name = check_name(name if name is not None else m.family.stem(), TARGETS)
-    if isinstance(m.family, TableFamily) and m.family.source.get("kind") == "verilog":
-        from .importer import for_unit
-
-        m = for_unit(m, unit_name)
     unit = MacUnit(unit_name, m, lanes, accumulate, width)
     if accumulate and options.get("registered"):
         raise FormatError("--registered adds an output register; an accumulating unit's "
                           "output is its register already: drop --registered")
     targets = select_targets(target, "mac", [p.format for p in unit.inputs],
                              (type(m.family),), options, set())
-    metrics = measure(m)
-    return _result(unit, targets, metrics, {"multiplier": m.family.spec()})
+    return unit, targets
 
 
 def exact_twin(manifest: dict, unit: MacUnit) -> Result:

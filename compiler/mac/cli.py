@@ -209,7 +209,10 @@ def _list(args: argparse.Namespace) -> int:
         for fld in f.parameters_declared():
             default = "" if fld.default is dataclasses.MISSING else f" (default {fld.default})"
             print(f"  {'':<42}{fld.name}: {fld.metadata['help']}{default}")
-    print("  table (imported circuits: actc mac import FILE.v|FILE.c)")
+    print(f"  {'table:PATH':<40} a product table read from a file")
+    print(f"  {'':<42}PATH: a MAC manifest (.json: an imported circuit, actc mac import "
+          "FILE.v|FILE.c, or any compiled multiplier) or a .npy array of products [a][b] in "
+          "ascending code order; widths come from it, signedness from a manifest or --signed")
     print("widths: --bits N or --a-bits/--b-bits, 4 to 16 bits per operand")
     return 0
 

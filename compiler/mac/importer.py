@@ -51,11 +51,12 @@ import numpy as np
 
 from ..errors import InputError, ToolError
 from ..sandbox import Completed, Sandbox
-from .families.table import TableFamily
+from .families.table import TableFamily, identifier
 from .ir import MAX_OPERAND_BITS, MIN_OPERAND_BITS, Multiplier
 
 __all__ = ["DEFAULT_MEMORY_MB", "MAX_IMPORT_PAIRS", "MAX_PORT_BITS", "MAX_SOURCE_BYTES",
-           "Reading", "choose_signedness", "default_timeout", "find_top", "for_unit",
+           "Reading", "characterise", "choose_signedness", "default_timeout", "find_top",
+           "for_unit",
            "import_circuit", "read_source", "rename_modules", "verilog_modules"]
 
 MAX_IMPORT_PAIRS = 1 << 24
@@ -94,7 +95,7 @@ def read_source(path: Path) -> str:
         raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if b"\0" in data:
         raise InputError(f"{_shown(path)} is not a text file (it holds NUL bytes)")
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")  # a byte-order mark is not Verilog
 
 
 # --- Verilog source ------------------------------------------------------------------------
@@ -124,12 +125,18 @@ def verilog_modules(text: str) -> dict[str, _Module]:
     current: _Module | None = None
     expect_name = False
     keyword_at = 0
+    odd_name = False
     for m in _TOKEN.finditer(text):
         word = m.group("ident")
         if word is None:
+            if expect_name and m.group("comment") is None:
+                odd_name = True  # the name is not a plain identifier
             continue
         if expect_name:
             expect_name = False
+            if odd_name:
+                raise InputError("a module named by an escaped identifier or a macro: name "
+                                 "modules with plain identifiers")
             if word in modules:
                 raise InputError(f"module {word} is defined twice")
             current = _Module(word, keyword_at, -1)
@@ -137,6 +144,7 @@ def verilog_modules(text: str) -> dict[str, _Module]:
         elif word in ("module", "macromodule"):
             expect_name = True
             keyword_at = m.start()
+            odd_name = False
         elif word == "endmodule":
             if current is not None:
                 current.end = m.end()
@@ -320,10 +328,15 @@ def _tool(name: str, what: str) -> str:
     return tool
 
 
+_OWN = ("circuit.v", "circuit.c")  # the sandbox's copy of the user's file
+
+
 def _failed(done: Completed, what: str, shown: str, names: dict[str, str]) -> InputError:
     if done.timed_out:
         return InputError(f"{shown}: {what} {done.how()} (--timeout raises the limit)")
-    return InputError(f"{shown}: {what} failed ({done.how()}): {done.first_line(names)}")
+    line = done.first_line(names, _OWN)
+    return InputError(f"{shown}: {what} failed ({done.how()})"
+                      + ("" if line == "no message" else f": {line}"))
 
 
 @dataclass(frozen=True)
@@ -349,8 +362,7 @@ def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, port
             raise InputError(f"module {top}: port {port} is {width} bits; import takes ports "
                              f"of at most {MAX_PORT_BITS} bits")
     a, b, o = _choose_ports(top, declared, ports)
-    unit = name if name is not None else f"{top}_imported"
-    _check_unit_name(unit)
+    unit = _unit_name(name, top)
     renames = _fresh_names(text, list(modules), unit)
     emitted = rename_modules(text, renames)
     iverilog = _tool("iverilog", "Icarus Verilog for a Verilog circuit (apt-get install "
@@ -362,18 +374,21 @@ def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, port
 
     # the port widths, as Icarus reads them (parameters and expressions resolved)
     lines = "".join(f'        $display("actc-port {p} %b", dut.{p});\n' for p in (a, b, o))
-    (box.path / "probe.v").write_text(_PROBE.format(module=renames[top], lines=lines))
-    done = box.run([iverilog, "-g2005", *include, "-o", "probe", "-s", "actc_probe", "probe.v",
-                    "circuit.v"])
+    (box.path / "actc_probe.v").write_text(_PROBE.format(module=renames[top], lines=lines))
+    done = box.run([iverilog, "-g2005", *include, "-o", "probe", "-s", "actc_probe",
+                    "actc_probe.v", "circuit.v"])
     if not done.ok:
         raise _failed(done, "iverilog", shown, names) if done.timed_out else InputError(
-            f"{shown} does not compile with iverilog: {done.first_line(names)}")
+            f"{shown} does not compile with iverilog: {done.first_line(names, _OWN)}")
     done = box.run([vvp, "-n", "probe"], output_bytes=4 * MAX_PORT_BITS + 256)
     widths = dict(re.findall(r"^actc-port (\S+) (\S+)$", done.stdout, re.M))
-    if not done.ok or done.truncated or set(widths) != {a, b, o}:
-        raise _failed(done, "simulating it (to read its port widths)", shown, names) \
-            if not done.ok else \
-            InputError(f"module {top}: a port is wider than {MAX_PORT_BITS} bits")
+    if not done.ok:
+        raise _failed(done, "simulating it (to read its port widths)", shown, names)
+    if done.truncated:
+        raise InputError(f"module {top}: a port is wider than {MAX_PORT_BITS} bits")
+    if set(widths) != {a, b, o}:
+        raise InputError(f"{shown}: the simulation ended before its port widths could be read "
+                         "(does the circuit call $finish or $stop at time 0?)")
     wa, wb, wo = (len(widths[p]) for p in (a, b, o))
     if (wa, wb) != (na, nb) or wo < na + nb or wo > MAX_PORT_BITS:
         raise InputError(f"module {top}: ports {a}[{wa}], {b}[{wb}], {o}[{wo}] do not fit "
@@ -381,11 +396,11 @@ def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, port
                          + (f" (outputs of at most {MAX_PORT_BITS} bits)"
                             if wo > MAX_PORT_BITS else ""))
 
-    (box.path / "tb.v").write_text(_TB.format(
+    (box.path / "actc_import_tb.v").write_text(_TB.format(
         na=na, nb=nb, no=wo - 1, na1=na - 1, nb1=nb - 1, module=renames[top], pa=a, pb=b, po=o,
         ca=1 << na, cb=1 << nb, settle=SETTLE_NS))
-    done = box.run([iverilog, "-g2005", *include, "-o", "sim", "-s", "actc_import_tb", "tb.v",
-                    "circuit.v"])
+    done = box.run([iverilog, "-g2005", *include, "-o", "sim", "-s", "actc_import_tb",
+                    "actc_import_tb.v", "circuit.v"])
     if not done.ok:
         raise _failed(done, "iverilog", shown, names)
     digits = (wo + 3) // 4
@@ -426,7 +441,8 @@ def _read_hex(file: Path, pairs: int, digits: int, p: int, shown: str, port: str
         ia, ib = divmod(k, 1 << nb)
         word = rows[k, :digits].tobytes().decode("ascii", "replace")
         raise InputError(f"{shown}: the output {port} has X or Z bits for a = {ia}, b = {ib} "
-                         f"(bit patterns): {word}")
+                         f"(bit patterns, read {SETTLE_NS} ns after the operands change): "
+                         f"{word}")
     low = (p + 3) // 4
     out = np.zeros(pairs, dtype=np.int64)
     for k in range(digits - low, digits):
@@ -489,7 +505,8 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
                ports: str | None, function: str | None, name: str | None) -> _Measured:
     shown = _shown(path)
     functions = _c_functions(text)
-    two = {k: v for k, v in functions.items() if len(v) == 2 and k != "main"}
+    two = {k: v for k, v in functions.items()
+           if len(v) == 2 and "" not in v and v[0] != v[1] and k != "main"}
     why = "given by --function"
     if function is None:
         named = [k for k in two if k == path.stem]
@@ -506,8 +523,8 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
                          f"{', '.join(functions) or 'none'})")
     params = functions[function]
     if len(params) != 2 or "" in params or params[0] == params[1]:
-        raise InputError(f"{shown}: {function} takes {len(params)} parameters; a multiplier "
-                         "takes 2")
+        raise InputError(f"{shown}: {function} does not take two named parameters (a "
+                         "multiplier takes its operands a and b)")
     if ports:
         given = [n.strip() for n in ports.split(",")]
         if len(given) != 2 or set(given) != set(params):
@@ -518,22 +535,22 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
         lower = [p.lower() for p in params]
         pa = params[lower.index("a")] if "a" in lower and "b" in lower else params[0]
     pb = next(p for p in params if p != pa)
-    _check_unit_name(name if name is not None else f"{function}_imported")
+    _unit_name(name, function)
     from actc.targets.c import c_compiler
 
     cc = c_compiler()
     args = {pa: "actc_a", pb: "actc_b"}
     call = f"{function}({', '.join(args[p] for p in params)})"
     (box.path / "circuit.c").write_text(text, encoding="utf-8")
-    (box.path / "harness.c").write_text(_C_HARNESS.format(
+    (box.path / "actc_import_harness.c").write_text(_C_HARNESS.format(
         ca=1 << na, cb=1 << nb, ha=1 << (na - 1), hb=1 << (nb - 1), call=call))
     names = {"circuit.c": shown, str(box.path) + "/": ""}
     done = box.run([cc, "-O2", "-w", "-I", str(path.resolve().parent), "-o", "harness",
-                    "harness.c", "-lm"])
+                    "actc_import_harness.c", "-lm"])
     if done.timed_out:
         raise _failed(done, "the C compiler", shown, names)
     if not done.ok:
-        raise InputError(f"{shown} does not compile: {done.first_line(names)}")
+        raise InputError(f"{shown} does not compile: {done.first_line(names, _OWN)}")
     pairs = 1 << (na + nb)
 
     def run(mode: str) -> np.ndarray:
@@ -547,9 +564,9 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
             rows = min(raw.size, pairs) >> nb
             where = f"while running a = {rows} (bit pattern)" if rows < 1 << na else \
                 "after every pair"
-            why = "" if done.returncode != 0 else " (does it call exit()?)"
-            raise InputError(f"{shown}: the compiled circuit ended {where} with "
-                             f"{done.how()}{why}")
+            why = "" if done.returncode != 0 else ": does it call exit()?"
+            raise InputError(f"{shown}: the compiled circuit stopped ({done.how()}) {where}"
+                             f"{why}")
         raw = raw[:-1].astype(np.int64)
         p = na + nb
         outside = np.flatnonzero((raw < -(1 << (p - 1))) | (raw > (1 << p) - 1))
@@ -566,11 +583,21 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
                      (lambda: run("signed")))
 
 
-def _check_unit_name(unit: str) -> None:
+def _unit_name(name: str | None, stem: str) -> str:
+    """The unit's name (checked): ``name``, else ``STEM_imported``."""
     from actc.targets import TARGETS
     from actc.targets.base import check_name
 
-    check_name(unit, TARGETS)
+    from ..errors import TargetError
+
+    if name is not None:
+        return check_name(name, TARGETS)
+    unit = f"{identifier(stem)}_imported"
+    try:
+        return check_name(unit, TARGETS)
+    except TargetError as exc:
+        raise TargetError(f"the default name {unit!r} does not work ({exc}): give --name"
+                          ) from None
 
 
 # --- signedness ----------------------------------------------------------------------------
@@ -622,22 +649,16 @@ def choose_signedness(bits: np.ndarray, na: int, nb: int,
 
 # --- the command ---------------------------------------------------------------------------
 
-def import_circuit(file: str | Path, *, bits: int | None = None, a_bits: int | None = None,
-                   b_bits: int | None = None, signed: bool | None = None,
-                   ports: str | None = None, module: str | None = None,
-                   function: str | None = None, lanes: int = 1, accumulate: bool = False,
-                   acc_bits: int | None = None, target: str | list[str] = "all",
-                   name: str | None = None, timeout: float | None = None,
-                   memory_mb: int = DEFAULT_MEMORY_MB, **options: Any) -> Any:
-    """Characterise a Verilog or C multiplier and compile it like a library one (a Result,
-    nothing written yet); see the module docstring. ``signed`` None: detected.
-
-    >>> r = import_circuit("tests/fixtures/evoapproxlib/mul8s_1KR3.v", bits=8,
-    ...                    target="python")  # doctest: +SKIP
-    >>> r.unit.multiplier.signed, r.unit.multiplier.family.source["top"]  # doctest: +SKIP
-    (True, 'the module no other instantiates (also in the file: PDKGENHAX1, PDKGENFAX1)')
-    """
-    from .api import compile as compile_mac
+def characterise(file: str | Path, *, bits: int | None = None, a_bits: int | None = None,
+                 b_bits: int | None = None, signed: bool | None = None,
+                 ports: str | None = None, module: str | None = None,
+                 function: str | None = None, name: str | None = None,
+                 timeout: float | None = None,
+                 memory_mb: int = DEFAULT_MEMORY_MB) -> Multiplier:
+    """Run a Verilog or C multiplier on every operand pair (in the sandbox) and return it as
+    a Multiplier whose family is the measured product table; its ``source`` says how the top
+    module or function and the signedness were chosen. ``name``: the unit the circuit's
+    Verilog modules are renamed for (default ``TOP_imported``). See the module docstring."""
     from .api import resolve_widths
 
     path = Path(file)
@@ -662,12 +683,10 @@ def import_circuit(file: str | Path, *, bits: int | None = None, a_bits: int | N
         try:
             if suffix == ".v":
                 measured = _measure_verilog(box, path, text, na, nb, ports, module, name)
-                stem = measured.source["circuit_module"]
             else:
                 measured = _measure_c(box, path, text, na, nb, signed, ports, function, name)
-                stem = measured.source["function"]
         except InputError as exc:
-            if suffix == ".v" and not str(exc).startswith(_shown(path)):
+            if not str(exc).startswith(_shown(path)):
                 raise InputError(f"{_shown(path)}: {exc}") from None
             raise
         taken, other, note = choose_signedness(measured.bits, na, nb, signed)
@@ -680,8 +699,37 @@ def import_circuit(file: str | Path, *, bits: int | None = None, a_bits: int | N
         "mre_percent": {"signed": (taken if taken.signed else other).mre_percent,
                         "unsigned": (other if taken.signed else taken).mre_percent},
         "note": note}
-    family = TableFamily(taken.table, na, nb, taken.signed, source)
-    m = Multiplier(family, na, nb, taken.signed)
-    unit_name = name if name is not None else f"{stem}_imported"
+    return Multiplier(TableFamily(taken.table, na, nb, taken.signed, source), na, nb,
+                      taken.signed)
+
+
+def import_circuit(file: str | Path, *, bits: int | None = None, a_bits: int | None = None,
+                   b_bits: int | None = None, signed: bool | None = None,
+                   ports: str | None = None, module: str | None = None,
+                   function: str | None = None, lanes: int = 1, accumulate: bool = False,
+                   acc_bits: int | None = None, target: str | list[str] = "all",
+                   name: str | None = None, timeout: float | None = None,
+                   memory_mb: int = DEFAULT_MEMORY_MB, **options: Any) -> Any:
+    """Characterise a Verilog or C multiplier and compile it like a library one (a Result,
+    nothing written yet); see the module docstring. ``signed`` None: detected. Every unit
+    option is checked before the circuit runs.
+
+    >>> r = import_circuit("tests/fixtures/evoapproxlib/mul8s_1KR3.v", bits=8,
+    ...                    target="python")  # doctest: +SKIP
+    >>> r.unit.multiplier.signed, r.unit.multiplier.family.source["top"]  # doctest: +SKIP
+    (True, 'the module no other instantiates (also in the file: PDKGENHAX1, PDKGENFAX1)')
+    """
+    from .api import compile as compile_mac
+    from .api import plan_unit, resolve_widths
+    from .families.exact import ExactFamily
+
+    na, nb = resolve_widths(bits, a_bits, b_bits)
+    if MIN_OPERAND_BITS <= min(na, nb) and max(na, nb) <= MAX_OPERAND_BITS:
+        plan_unit(Multiplier(ExactFamily(), na, nb, bool(signed)), name or "imported", lanes,
+                  accumulate, acc_bits, target, options)
+    m = characterise(file, bits=bits, a_bits=a_bits, b_bits=b_bits, signed=signed, ports=ports,
+                     module=module, function=function, name=name, timeout=timeout,
+                     memory_mb=memory_mb)
+    unit_name = _unit_name(name, m.family.stem())
     return compile_mac(m, lanes=lanes, accumulate=accumulate, acc_bits=acc_bits, target=target,
                        name=unit_name, **options)

@@ -57,7 +57,7 @@ def table_file(spec: str) -> str | None:
     name, sep, rest = text.partition(":")
     if name.strip().lower() == TableFamily.name:
         if not rest.strip():
-            raise SemanticError(f"--multiplier {spec!r}: a table is read from a file: "
+            raise SemanticError(f"--multiplier {spec!r}: a product table is read from a file: "
                                 f"{TABLE_USAGE}")
         path = rest.strip()
     elif text.lower().endswith((".json", ".npy")):
@@ -65,8 +65,9 @@ def table_file(spec: str) -> str | None:
     else:
         return None
     if not path.lower().endswith((".json", ".npy")):
-        raise SemanticError(f"--multiplier {spec!r}: {TABLE_USAGE} (to characterise a circuit "
-                            "use actc mac import)")
+        raise SemanticError(f"--multiplier {spec!r}: a product table is read from a MAC "
+                            f"manifest (.json) or a .npy array, not {path!r} (to characterise a "
+                            "circuit use actc mac import)")
     return path
 
 
