@@ -549,6 +549,41 @@ def cases() -> list[Case]:  # noqa: C901 - one flat list of cases is the cleares
                                       "deep.json": "[" * 100_000 + "]" * 100_000,
                                       "act.json": '{"schema": "actc/1", "design": {}}'},
             ["mac", "compile", "--multiplier", spec, "--target", "python"])
+    # the rest of the MAC command line
+    import io
+
+    w = io.BytesIO()
+    np.save(w, np.array([[1, -2], [3, 4]], dtype=np.int8))
+    weights = {"w.npy": w.getvalue(), "junk.npy": b"junk", "empty.npy": b"\x93NUMPY\x01\x00"}
+    for key, args in {
+        "too_many_args": ["compile", "--multiplier", "drum:4,5,6"],
+        "empty_family": ["compile", "--multiplier", ":"],
+        "bad_choice": ["compile", "--multiplier", "asm:1,3,tie=sideways"],
+        "huge_bits": ["compile", "--bits", "99999999999"],
+        "huge_lanes": ["compile", "--lanes", "99999999999"],
+        "negative_acc": ["compile", "--accumulate", "--acc-bits", "-1"],
+        "negative_k": ["compile", "--multiplier", "truncated:-1"],
+        "huge_param": ["compile", "--multiplier", "bam:99999999999999999999,1"],
+        "letter_17": ["compile", "--multiplier", "asm:1,3,5,7,9,11,13,15,17"],
+        "unicode_family": ["compile", "--multiplier", "drüm:4"],
+        "control_chars": ["compile", "--multiplier", "drum:\x1b[2J4"],
+        "path_family": ["compile", "--multiplier", "Some/Path.json"],
+        "name_reserved": ["compile", "--name", "module"],
+        "registered_acc": ["compile", "--accumulate", "--registered"],
+        "table_and_bits": ["compile", "--multiplier", "table:w.npy"],
+        "encode_junk": ["encode", "junk.npy", "--alphabet", "1,3"],
+        "encode_truncated": ["encode", "empty.npy", "--alphabet", "1,3"],
+        "encode_bad_alphabet": ["encode", "w.npy", "--alphabet", "2,4"],
+        "encode_empty_alphabet": ["encode", "w.npy", "--alphabet", ""],
+        "encode_bits_0": ["encode", "w.npy", "--alphabet", "1,3", "--bits", "0"],
+        "encode_name": ["encode", "w.npy", "--alphabet", "1,3", "--name", "../x"],
+        "encode_missing": ["encode", "nofile.npy", "--alphabet", "1"],
+        "report_bits_99": ["report", "--library", "--bits", "99"],
+        "report_bits_2": ["report", "--library", "--bits", "2"],
+        "no_subcommand": [],
+    }.items():
+        add("mac cli", key, weights, ["mac", *args, "--target", "python"]
+            if args[:1] == ["compile"] else ["mac", *args], keep_out=len(key) % 2 == 0)
     return out
 
 

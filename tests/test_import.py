@@ -287,3 +287,19 @@ def test_cost_timeout(tmp_path):
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("actc: error: yosys stopped at the 0.5 s time limit on exact.v "
                           "(xilinx); --timeout raises the limit")
+
+
+def test_included_files_are_expanded_so_the_emitted_verilog_stands_alone(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "shift.vh").write_text("localparam K = 2;\n")
+    (src / "mul.v").write_text('module mul (input [7:0] A, input [7:0] B, output [15:0] O);\n'
+                               '`include "shift.vh"\n    assign O = (A * B) >> K << K;\n'
+                               'endmodule\n')
+    r = import_circuit(src / "mul.v", bits=8, target="verilog")
+    assert r.error["ep_percent"] == 50.0  # a * b is a multiple of 4 for half the pairs
+    out = tmp_path / "out"
+    r.write(out)
+    text = (out / "mul_imported.v").read_text()
+    assert "`include" not in text and "localparam K = 2;" in text
+    assert verify(out / "mul_imported.json").ok

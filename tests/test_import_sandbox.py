@@ -31,7 +31,7 @@ def test_time_limit_kills_the_whole_group():
         done = box.run(["sh", "-c", "sleep 60 & sleep 60 & wait"])
         assert done.timed_out and not done.ok
         assert done.how() == "stopped at the 1.5 s time limit"
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < 30  # not the 60 or 100 s of the sleeps
 
 
 def test_budget_is_shared_by_the_runs_of_one_block():
@@ -47,7 +47,7 @@ def test_a_child_holding_the_pipe_does_not_hang_us(tmp_path):
         start = time.monotonic()
         done = box.run(["sh", "-c", f"sleep 100 & echo $! > {pid_file}; echo parent done"])
         assert done.ok and done.stdout == "parent done\n"
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < 30  # not the 60 or 100 s of the sleeps
     assert _gone(int(pid_file.read_text()))  # killed with its group when the parent ended
 
 
@@ -216,7 +216,7 @@ def test_infinite_loop_is_stopped_at_the_limit(tmp_path):
     r = run_import(tmp_path / "w", "mul.c", C_HANG, "--bits", "8", "--timeout", "2")
     refused(r, "mul.c: the compiled circuit stopped at the 2 s time limit (--timeout raises the "
                "limit)")
-    assert r[3] < 10
+    assert r[3] < 40  # the default limit would be 300 s (bounds loose: a shared machine)
 
 
 def test_forked_child_holding_the_pipe(tmp_path):
@@ -224,26 +224,26 @@ def test_forked_child_holding_the_pipe(tmp_path):
     code, out, err, seconds, left = r
     assert code == 0, err
     assert out.startswith("mul_imported: table:mul.c, 8x8-bit unsigned; MRE 0 %")
-    assert seconds < 15 and left == []
+    assert seconds < 60 and left == []  # not the child's 100 s
 
 
 def test_forked_child_that_never_ends(tmp_path):
     r = run_import(tmp_path / "w", "mul.c", C_FORK_WAIT, "--bits", "8", "--timeout", "2")
     refused(r, "mul.c: the compiled circuit stopped at the 2 s time limit")
-    assert r[3] < 10
+    assert r[3] < 40  # the default limit would be 300 s (bounds loose: a shared machine)
 
 
 def test_endless_initial_block(tmp_path):
     r = run_import(tmp_path / "w", "mul.v", V_ENDLESS_INITIAL, "--bits", "8", "--timeout", "2")
     refused(r, "mul.v: simulating it (to read its port widths) stopped at the 2 s time limit")
-    assert r[3] < 10
+    assert r[3] < 40  # the default limit would be 300 s (bounds loose: a shared machine)
 
 
 def test_100_megabit_output_port_is_refused_before_anything_runs(tmp_path):
     r = run_import(tmp_path / "w", "mul.v", V_HUGE_PORT, "--bits", "8", "--timeout", "60")
     refused(r, "mul.v: module mul: port O is 100000000 bits; import takes ports of at most 64 "
                "bits\n")
-    assert r[3] < 10
+    assert r[3] < 40  # the default limit would be 300 s (bounds loose: a shared machine)
 
 
 def test_files_the_circuit_writes_stay_out_of_the_working_directory(tmp_path):

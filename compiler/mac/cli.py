@@ -51,7 +51,10 @@ def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
     i = msub.add_parser("import", help="characterise a user's multiplier (Verilog or C)",
                         description="Run a multiplier circuit nobody here wrote with the real "
                         "tool (Icarus Verilog, or the C compiler) on every operand pair, store "
-                        "its product table, and compile it like a library multiplier.",
+                        "its product table, and compile it like a library multiplier. The "
+                        "circuit's code runs with your user rights, in a sandbox that bounds its "
+                        "time, memory, output and working directory (not a security boundary: "
+                        "README, Import).",
                         epilog="Example: actc mac import my_mul.v --bits 8 -o out/")
     i.add_argument("file", help="a Verilog module (.v) or a C function (.c)")
     _widths(i)
@@ -64,7 +67,7 @@ def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
                    "two parameters, else the one named like the file)")
     i.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="time limit of the circuit's compilation and runs together (default: "
-                   "60 s plus 60 s per 2^20 operand pairs: 64 s at 8 x 8 bits)")
+                   "300 s plus 60 s per 2^20 operand pairs: 5 minutes at 8 x 8 bits)")
     i.add_argument("--memory", type=int, metavar="MB", dest="memory_mb",
                    help="address-space limit of each program the import runs (default 4096)")
     i.add_argument("--lanes", type=int, default=None, metavar="N", help="lanes sharing a")

@@ -68,10 +68,12 @@ SIGNED_MARGIN = 2.0  # a reading is "far closer" when its MRE is below the other
 
 
 def default_timeout(a_bits: int, b_bits: int) -> float:
-    """The default time limit of an import, in seconds: 60 s plus 60 s per 2^20 operand
-    pairs (64 s at 8 x 8 bits, 17 minutes at 12 x 12, where Icarus needs about 3 CPU
-    minutes)."""
-    return 60.0 + 60.0 * (1 << (a_bits + b_bits)) / (1 << 20)
+    """The default time limit of an import, in seconds: 300 s plus 60 s per 2^20 operand
+    pairs (5 minutes at 8 x 8 bits, 21 at 12 x 12, where Icarus needs about 3 CPU minutes);
+    generous because it is wall-clock time and a shared machine can be several times
+    oversubscribed (an 8 x 8 EvoApproxLib circuit took over 60 s at a load of 18 on 2
+    cores)."""
+    return 300.0 + 60.0 * (1 << (a_bits + b_bits)) / (1 << 20)
 
 
 def _shown(path: Path) -> str:
@@ -79,8 +81,9 @@ def _shown(path: Path) -> str:
     return "".join(c if c.isprintable() else "?" for c in path.name) or "?"
 
 
-def read_source(path: Path) -> str:
-    """The text of a circuit file, refused when missing, too large or binary."""
+def read_source(path: Path) -> tuple[str, str]:
+    """The text of a circuit file and the sha256 of its bytes; refused when missing, too
+    large or binary."""
     if not path.exists():
         raise InputError(f"{str(path)!r} not found")
     if not path.is_file():
@@ -95,7 +98,8 @@ def read_source(path: Path) -> str:
         raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if b"\0" in data:
         raise InputError(f"{_shown(path)} is not a text file (it holds NUL bytes)")
-    return data.decode("utf-8-sig", errors="replace")  # a byte-order mark is not Verilog
+    # a byte-order mark is not Verilog
+    return data.decode("utf-8-sig", errors="replace"), hashlib.sha256(data).hexdigest()
 
 
 # --- Verilog source ------------------------------------------------------------------------
@@ -328,7 +332,7 @@ def _tool(name: str, what: str) -> str:
     return tool
 
 
-_OWN = ("circuit.v", "circuit.c")  # the sandbox's copy of the user's file
+_OWN = ("circuit.v", "circuit.c", "circuit_in.v")  # the sandbox's copy of the user's file
 
 
 def _failed(done: Completed, what: str, shown: str, names: dict[str, str]) -> InputError:
@@ -352,6 +356,17 @@ class _Measured:
 def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, ports: str | None,
                      module: str | None, name: str | None) -> _Measured:
     shown = _shown(path)
+    iverilog = _tool("iverilog", "Icarus Verilog for a Verilog circuit (apt-get install "
+                     "iverilog)")
+    vvp = _tool("vvp", "Icarus Verilog for a Verilog circuit (apt-get install iverilog)")
+    include = ["-I", str(path.resolve().parent)]
+    if "`include" in text:  # what is emitted must stand alone: expand the includes here
+        (box.path / "circuit_in.v").write_text(text, encoding="utf-8")
+        done = box.run([iverilog, "-E", *include, "-o", "circuit_pre.v", "circuit_in.v"])
+        if not done.ok:
+            raise _failed(done, "iverilog -E (expanding its includes)", shown,
+                          {"circuit_in.v": shown})
+        text = (box.path / "circuit_pre.v").read_text(encoding="utf-8", errors="replace")
     modules = verilog_modules(text)
     top, why = find_top(text, modules, path.stem, module)
     declared = _ports(text, modules[top])
@@ -365,12 +380,8 @@ def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, port
     unit = _unit_name(name, top)
     renames = _fresh_names(text, list(modules), unit)
     emitted = rename_modules(text, renames)
-    iverilog = _tool("iverilog", "Icarus Verilog for a Verilog circuit (apt-get install "
-                     "iverilog)")
-    vvp = _tool("vvp", "Icarus Verilog for a Verilog circuit (apt-get install iverilog)")
     (box.path / "circuit.v").write_text(emitted, encoding="utf-8")
     names = {"circuit.v": shown, str(box.path) + "/": ""}
-    include = ["-I", str(path.resolve().parent)]
 
     # the port widths, as Icarus reads them (parameters and expressions resolved)
     lines = "".join(f'        $display("actc-port {p} %b", dut.{p});\n' for p in (a, b, o))
@@ -412,7 +423,7 @@ def _measure_verilog(box: Sandbox, path: Path, text: str, na: int, nb: int, port
     bits = _read_hex(box.path / "actc_import.hex", pairs, digits, na + nb, shown, o, nb)
     source = {"kind": "verilog", "file": path.name, "module": renames[top], "ports": [a, b, o],
               "out_bits": wo, "circuit_module": top, "top": why, "renamed": renames,
-              "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "text": emitted}
+              "text": emitted}
     return _Measured(bits, source)
 
 
@@ -578,7 +589,7 @@ def _measure_c(box: Sandbox, path: Path, text: str, na: int, nb: int, signed: bo
 
     bits = run("signed" if signed else "unsigned")
     source = {"kind": "c", "file": path.name, "function": function, "ports": [pa, pb],
-              "chosen": why, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+              "chosen": why}
     return _Measured(bits, source, rerun=None if signed is not None else
                      (lambda: run("signed")))
 
@@ -678,7 +689,7 @@ def characterise(file: str | Path, *, bits: int | None = None, a_bits: int | Non
     suffix = path.suffix.lower()
     if suffix not in (".v", ".c"):
         raise InputError(f"{_shown(path)}: import takes a Verilog (.v) or C (.c) file")
-    text = read_source(path)
+    text, digest = read_source(path)
     with Sandbox(seconds, memory_bytes=memory_mb << 20, prefix="actc-import-") as box:
         try:
             if suffix == ".v":
@@ -693,6 +704,7 @@ def characterise(file: str | Path, *, bits: int | None = None, a_bits: int | Non
         if taken.signed and measured.rerun is not None:  # C: call it with signed values
             taken = _reading(measured.rerun(), na, nb, True)
     source = dict(measured.source)
+    source["sha256"] = digest
     source["signedness"] = {
         "signed": taken.signed, "by": "detected" if signed is None else
         ("--signed" if signed else "--unsigned"),

@@ -93,7 +93,11 @@ def library_report(bits: int = 8, signed: bool = False, output: str | Path = "."
     """Characterise the library; write mac_library.json and mac_library.png; return the paths
     and the table's text."""
     from ..sandbox import write_all
+    from .families import parse_multiplier
+    from .ir import Multiplier
 
+    for spec in specs:  # every configuration checked before the first synthesis
+        Multiplier(parse_multiplier(spec), bits, bits, signed)
     rows = []
     for k, spec in enumerate(specs):
         if progress is not None:
