@@ -113,13 +113,17 @@ def _printable(text: str) -> str:
 
 
 def _limits(memory_bytes: int | None, file_bytes: int | None, cpu_seconds: int) -> None:
-    """Runs in the child between fork and exec: only async-signal-safe work."""
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if memory_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    if file_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    """Runs in the child between fork and exec: lower each limit, never above the hard limit
+    the caller already has (a shell's ulimit, a container's)."""
+    wanted = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_AS, memory_bytes),
+              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CPU, cpu_seconds)]
+    for which, value in wanted:
+        if value is None:
+            continue
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, hard))
 
 
 def _kill_group(pgid: int) -> None:
@@ -218,10 +222,14 @@ class Sandbox:
         environment.setdefault("LC_ALL", "C")
         mark = secrets.token_hex(8)
         environment[_MARK] = mark
-        proc = subprocess.Popen(
-            args, cwd=self.path, env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            preexec_fn=lambda: _limits(mem, fsize, cpu))
+        try:
+            proc = subprocess.Popen(
+                args, cwd=self.path, env=environment, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                preexec_fn=lambda: _limits(mem, fsize, cpu))
+        except (OSError, subprocess.SubprocessError) as exc:  # cannot start: say so, like a shell
+            return Completed(args, 127, "", f"error: cannot run {args[0]}: {exc}",
+                             time.monotonic() - start, False, False, self.seconds or 0.0)
         pgid = proc.pid  # the session's (and group's) leader
         try:
             out, err, truncated, timed_out = self._collect(proc, pgid, start + limit, cap)

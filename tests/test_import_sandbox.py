@@ -84,6 +84,13 @@ def test_memory_and_file_size_limits():
         assert not done.ok and (box.path / "big").stat().st_size <= 1 << 20
 
 
+def test_a_program_that_cannot_start_is_an_exit_127_not_an_exception():
+    with Sandbox(10) as box:
+        done = box.run(["/nonexistent/tool"])
+    assert done.returncode == 127 and not done.ok
+    assert done.first_line().startswith("error: cannot run /nonexistent/tool: [Errno 2]")
+
+
 def test_signal_death_is_described():
     with Sandbox(10) as box:
         done = box.run(["sh", "-c", "kill -SEGV $$"])
