@@ -134,6 +134,8 @@ def _parser(command: str | None = None,
     k.add_argument("--dsp", action="store_true",
                    help="let Yosys map multipliers to DSP blocks (counted under dsp); by "
                    "default they are built from LUTs, so an approximation's savings show")
+    k.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="time limit of each Yosys run (default 600)")
 
     from .mac.cli import add_parser as add_mac
 
@@ -353,15 +355,10 @@ def _report(args) -> int:
 
 
 def _cost(args) -> int:
-    from .cost import cost
+    from .cost import cost, cost_text
 
-    figures = cost(args.manifest, [args.family], dsp=args.dsp)
-    cols = ("luts", "ffs", "carry", "muxes", "dsp", "bram", "depth")
-    print(f"{'family':<8}" + "".join(f"{c:>8}" for c in cols))
-    for family, f in figures.items():
-        print(f"{family:<8}" + "".join(f"{f[c]:>8}" for c in cols))
-    tool = next(iter(figures.values()))["tool"]
-    print(f"{tool}; figures written to {args.manifest}")
+    figures = cost(args.manifest, [args.family], dsp=args.dsp, timeout=args.timeout)
+    print(cost_text(figures, args.manifest))
     return 0
 
 

@@ -62,8 +62,8 @@ def test_families_keyed_by_name_module_and_class():
                   "(truncated:K,[correction=none|mean|grid])"),
     ("bam:1,2,3", "--multiplier 'bam:1,2,3': too many arguments for bam (bam:H,V)"),
     ("ilm:x", "--multiplier 'ilm:x': ilm parameter corrections takes integers, got 'x'"),
-    ("table:x", "--multiplier 'table:x': unknown family 'table' (actc mac list shows them: "
-                "exact, truncated, bam, drum, mitchell, ilm, mbm, asm)"),
+    ("table:x", "--multiplier 'table:x': a product table is read from a MAC manifest (.json) or "
+                "a .npy array, not 'x' (to characterise a circuit use actc mac import)"),
 ])
 def test_bad_multiplier_specs(spec, message):
     with pytest.raises(SemanticError) as e:

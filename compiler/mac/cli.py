@@ -13,11 +13,16 @@ _IMPORT_FLAGS = ("bits", "a_bits", "b_bits", "signed")
 
 
 def _widths(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bits", type=int, metavar="N", help="both operand widths, 4 to 16")
+    p.add_argument("--bits", type=int, metavar="N", help="both operand widths, 4 to 12 (import "
+                   "runs every pair: at most 2^24)")
     p.add_argument("--a-bits", type=int, metavar="N", help="width of operand a")
     p.add_argument("--b-bits", type=int, metavar="N", help="width of operand b")
-    p.add_argument("--signed", action="store_true", default=None,
-                   help="two's complement operands and product")
+    sign = p.add_mutually_exclusive_group()
+    sign.add_argument("--signed", action="store_true", default=None,
+                      help="two's complement operands and product (default: detected, the "
+                      "reading closer to a*b)")
+    sign.add_argument("--unsigned", dest="signed", action="store_false",
+                      help="unsigned operands and product")
 
 
 def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
@@ -46,16 +51,25 @@ def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
     i = msub.add_parser("import", help="characterise a user's multiplier (Verilog or C)",
                         description="Run a multiplier circuit nobody here wrote with the real "
                         "tool (Icarus Verilog, or the C compiler) on every operand pair, store "
-                        "its product table, and compile it like a library multiplier.",
+                        "its product table, and compile it like a library multiplier. The "
+                        "circuit's code runs with your user rights, in a sandbox that bounds its "
+                        "time, memory, output and working directory (not a security boundary: "
+                        "README, Import).",
                         epilog="Example: actc mac import my_mul.v --bits 8 -o out/")
     i.add_argument("file", help="a Verilog module (.v) or a C function (.c)")
     _widths(i)
     i.add_argument("--ports", metavar="A,B,O",
                    help="the circuit's operand a, operand b and product ports (Verilog) or "
                    "parameters (C: A,B); default: found from the file")
-    i.add_argument("--module", help="the Verilog module (default: the file's only module)")
+    i.add_argument("--module", help="the Verilog module (default: the top, the module no "
+                   "other instantiates; among several, the one named like the file)")
     i.add_argument("--function", help="the C function (default: the file's only function of "
-                   "two parameters)")
+                   "two parameters, else the one named like the file)")
+    i.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="time limit of the circuit's compilation and runs together (default: "
+                   "300 s plus 60 s per 2^20 operand pairs: 5 minutes at 8 x 8 bits)")
+    i.add_argument("--memory", type=int, metavar="MB", dest="memory_mb",
+                   help="address-space limit of each program the import runs (default 4096)")
     i.add_argument("--lanes", type=int, default=None, metavar="N", help="lanes sharing a")
     i.add_argument("--accumulate", action="store_true", default=None, help="add accumulators")
     i.add_argument("--acc-bits", type=int, metavar="N", help="accumulator width")
@@ -143,6 +157,7 @@ def _print_result(r: Any, paths: list) -> None:
 def _compile(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
+    from ..sandbox import write_all
     from .api import compile as compile_
     from .options import MacOptions
 
@@ -151,19 +166,35 @@ def _compile(args: argparse.Namespace) -> int:
     spec = unit_args.pop("multiplier", "exact")
     r = compile_(spec, target=args.target, name=args.name,
                  **unit_args, **_target_options(args, set()))
-    _print_result(r, r.write(args.output))
+    _print_result(r, write_all(args.output, r.files))
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
+    from ..sandbox import write_all
     from .importer import import_circuit
 
-    kw = {k: getattr(args, k) for k in (*_IMPORT_FLAGS, "lanes", "accumulate", "acc_bits")
+    kw = {k: getattr(args, k) for k in (*_IMPORT_FLAGS, "lanes", "accumulate", "acc_bits",
+                                        "timeout", "memory_mb")
           if getattr(args, k, None) is not None}
     r = import_circuit(args.file, ports=args.ports, module=args.module, function=args.function,
                        target=args.target, name=args.name, **kw,
                        **_target_options(args, set()))
-    _print_result(r, r.write(args.output))
+    source = r.unit.multiplier.family.source
+    paths = write_all(args.output, r.files)
+    _print_result(r, [])
+    if source["kind"] == "verilog":
+        print(f"  top module {source['circuit_module']}: {source['top']}; emitted as "
+              f"{source['module']}")
+    else:
+        print(f"  function {source['function']}: {source['chosen']}")
+    note = source["signedness"]["note"]
+    if note.startswith("warning: "):
+        print(f"actc: {note}", file=sys.stderr)
+    elif note:
+        print(f"  {note}")
+    for path in paths:
+        print(f"  wrote {path}")
     return 0
 
 
@@ -181,7 +212,10 @@ def _list(args: argparse.Namespace) -> int:
         for fld in f.parameters_declared():
             default = "" if fld.default is dataclasses.MISSING else f" (default {fld.default})"
             print(f"  {'':<42}{fld.name}: {fld.metadata['help']}{default}")
-    print("  table (imported circuits: actc mac import FILE.v|FILE.c)")
+    print(f"  {'table:PATH':<40} a product table read from a file")
+    print(f"  {'':<42}PATH: a MAC manifest (.json: an imported circuit, actc mac import "
+          "FILE.v|FILE.c, or any compiled multiplier) or a .npy array of products [a][b] in "
+          "ascending code order; widths come from it, signedness from a manifest or --signed")
     print("widths: --bits N or --a-bits/--b-bits, 4 to 16 bits per operand")
     return 0
 

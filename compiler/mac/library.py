@@ -92,8 +92,12 @@ def library_report(bits: int = 8, signed: bool = False, output: str | Path = "."
                    specs: tuple[str, ...] = LIBRARY) -> tuple[list[Path], str]:
     """Characterise the library; write mac_library.json and mac_library.png; return the paths
     and the table's text."""
-    from ..fileio import write_files
+    from ..sandbox import write_all
+    from .families import parse_multiplier
+    from .ir import Multiplier
 
+    for spec in specs:  # every configuration checked before the first synthesis
+        Multiplier(parse_multiplier(spec), bits, bits, signed)
     rows = []
     for k, spec in enumerate(specs):
         if progress is not None:
@@ -102,7 +106,7 @@ def library_report(bits: int = 8, signed: bool = False, output: str | Path = "."
     kind = "signed" if signed else "unsigned"
     title = f"actc multiplier library, {bits}x{bits}-bit {kind}: MRE against LUTs"
     stem = f"mac_library_{bits}{'s' if signed else 'u'}"
-    paths = write_files(output, {f"{stem}.json": json.dumps(
+    paths = write_all(output, {f"{stem}.json": json.dumps(
         {"bits": bits, "signed": signed, "rows": rows, "pareto": pareto(rows)}, indent=1) + "\n",
         f"{stem}.png": draw(rows, title)})
     return paths, table_text(rows)

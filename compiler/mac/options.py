@@ -15,7 +15,8 @@ class MacOptions:
     """What a MAC unit is built from: the multiplier, the operand widths, lanes, accumulator."""
 
     multiplier: str = option("exact", "FAMILY[:ARGS], e.g. drum:4, truncated:6,correction=mean, "
-                             "asm:1,3 (actc mac list)", metavar="SPEC")
+                             "asm:1,3, or table:PATH (a MAC manifest or a .npy product table; "
+                             "actc mac list)", metavar="SPEC")
     bits: int = option(None, "both operand widths, 4 to 16 (default 8)", metavar="N")
     a_bits: int = option(None, "width of operand a, the activation", metavar="N")
     b_bits: int = option(None, "width of operand b, the weight", metavar="N")

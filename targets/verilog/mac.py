@@ -134,7 +134,8 @@ def emit(unit: MacUnit, info: EmitInfo, options: Any) -> dict[str, str]:
     text = _render(f"mac/{family_template(unit.multiplier.family)}.v.j2", **ctx)
     circuit = ctx.get("circuit")
     if circuit:
-        text += ("\n// The imported circuit, as given (not linted: it is not ours).\n"
+        text += (f"\n// The imported circuit, its modules renamed {unit.name}__MODULE (not "
+                 "linted: it is not ours).\n"
                  "/* verilator lint_off DECLFILENAME */\n" + circuit["text"].rstrip() + "\n")
     schedule = Schedule("registered" if clocked else "combinational")
     vectors = {**info.space.vectors, **info.expected}

@@ -33,8 +33,8 @@ from .mitchell import MitchellFamily
 from .table import TableFamily
 from .truncated import TruncatedFamily
 
-__all__ = ["FAMILIES", "ArrayFamily", "Family", "SignMagnitude", "family_from_json",
-           "parse_multiplier"]
+__all__ = ["FAMILIES", "TABLE_USAGE", "ArrayFamily", "Family", "SignMagnitude",
+           "family_from_json", "parse_multiplier", "table_file"]
 
 FAMILIES: dict[str, type[Family]] = {
     f.name: f for f in (ExactFamily, TruncatedFamily, BamFamily, DrumFamily, MitchellFamily,
@@ -42,8 +42,41 @@ FAMILIES: dict[str, type[Family]] = {
 }
 
 
+TABLE_USAGE = ("table:PATH, PATH a MAC manifest (.json: an imported circuit or any "
+               "compiled multiplier) or a .npy array of products [a][b] in ascending code order")
+
+
+def table_file(spec: str) -> str | None:
+    """The file a ``--multiplier`` text names as a product table (``table:PATH``, or a bare
+    path ending in .json or .npy), as given (case kept); None for a family spec.
+
+    >>> table_file("table:Out/Mul.json"), table_file("out/X.JSON"), table_file("drum:4")
+    ('Out/Mul.json', 'out/X.JSON', None)
+    """
+    text = spec.strip()
+    name, sep, rest = text.partition(":")
+    if name.strip().lower() == TableFamily.name:
+        if not rest.strip():
+            raise SemanticError(f"--multiplier {spec!r}: a product table is read from a file: "
+                                f"{TABLE_USAGE}")
+        path = rest.strip()
+    elif text.lower().endswith((".json", ".npy")):
+        path = text
+    else:
+        return None
+    if not path.lower().endswith((".json", ".npy")):
+        raise SemanticError(f"--multiplier {spec!r}: a product table is read from a MAC "
+                            f"manifest (.json) or a .npy array, not {path!r} (to characterise a "
+                            "circuit use actc mac import)")
+    return path
+
+
 def parse_multiplier(spec: str) -> Family:
-    """The family configuration a ``--multiplier`` text names (SemanticError otherwise)."""
+    """The family configuration a ``--multiplier`` text names (SemanticError otherwise; a
+    product table needs its file read: ``actc.mac.api.make_multiplier``)."""
+    if table_file(spec) is not None:
+        raise SemanticError(f"--multiplier {spec!r}: a product table comes with its widths: "
+                            "read it with actc.mac.api.make_multiplier")
     text = spec.strip()
     name, _, rest = text.partition(":")
     name = name.strip().lower()
