@@ -204,6 +204,11 @@ class NumberFormat:
         need = max(mag_hi, mag_lo if signed else 0.0)
         if need <= 0:
             frac = bits  # a constant zero: any scale works; keep it simple
+        elif not math.isfinite(need) or not 2.0**-64 <= need / top <= 2.0**64:
+            raise FormatError(
+                f"values up to {need:.3g} in magnitude are beyond the automatic {bits}-bit "
+                "formats (scales 2^-64 to 2^64): give the format with --in/--out, or rescale "
+                "the expression")
         else:
             # finest scale 2^-f with top * 2^-f >= need
             frac = math.floor(math.log2(top / need))
