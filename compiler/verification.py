@@ -181,10 +181,12 @@ def _claims(manifest: dict, unit: Any) -> tuple[Any, Check]:
     except ActcError as exc:
         return None, Check("claims", False, f"the manifest cannot be compiled again: "
                            f"{exc.message}")
-    fresh = rebuilt.manifest
     skip = {"cost", "selection"}
-    diffs = _differences({k: v for k, v in manifest.items() if k not in skip},
-                         {k: v for k, v in fresh.items() if k not in skip})
+    # the design first: a design that is not what its stated inputs compile to says so
+    # before the figures that follow from it
+    fresh = {k: v for k, v in rebuilt.manifest.items() if k not in skip}
+    fresh = {"design": fresh.pop("design"), **fresh}
+    diffs = _differences({k: v for k, v in manifest.items() if k not in skip}, fresh)
     if "cost" in manifest:
         diffs += _cost(manifest, rebuilt)
     if "selection" in manifest:

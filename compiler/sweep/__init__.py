@@ -108,8 +108,7 @@ def pick(directory: str | Path, max_error_lsb: float, minimize: str = "luts",
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a damaged file
-        raise ActcError(f"{str(path)!r} is damaged: not a readable Parquet table "
-                        f"({type(exc).__name__})") from None
+        raise ActcError(f"{str(path)!r} is damaged: not a readable Parquet table") from exc
     from .point import COLUMNS
 
     missing = [c for c in COLUMNS if c not in df.columns]

@@ -81,6 +81,7 @@ def run_bounded(point: Point, index: int, timeout_s: float,
     import select
     import signal
 
+    _warm()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -138,6 +139,13 @@ def run_bounded(point: Point, index: int, timeout_s: float,
         return row, {}
     result: tuple[dict, dict[str, str]] = pickle.loads(b"".join(chunks))
     return result
+
+
+def _warm() -> None:
+    """Import the compiler in the worker once, so each forked point starts with it loaded
+    (copy on write) instead of importing it again."""
+    import actc.api  # noqa: F401
+    import actc.targets  # noqa: F401
 
 
 def _die_with_parent() -> None:
