@@ -243,9 +243,34 @@ SPEC_VALUES = ['["xilinx"]', '[["x"]]', '"x"', "1", "0", "-1", "1e400", "inf", "
                "999999999999999999999999", '["exact"]', '[0, 1e400]', '0.5']
 
 
+VALID_SPECS = [
+    '[[activation]]\nexpressions = ["tanh(x)"]\nbits = [4]\n[activation.methods.table]\n',
+    '[sweep]\ntimeout_s = 1\n[[activation]]\nexpressions = ["gelu(x)"]\n'
+    'formats = [["s20.16", "s16.14"]]\n[activation.methods.optimal]\nobjective = "mse"\n',
+    '[[mac]]\nmultipliers = ["exact", "drum:3"]\nbits = [4]\n',
+    '[[adc]]\nconverters = ["adc:2"]\nrows = [16]\nweight_bits = [1]\ninput_bits = [1]\n',
+    '[[activation]]\nexpressions = ["9^9^9^9", "log(0*x)"]\nbits = [4]\n'
+    '[activation.methods.table]\n',
+    '[[activation]]\nexpressions = ["x"]\nbits = [4]\n[activation.methods.uniform]\n'
+    'entries = [-3, 1099511627776]\n',
+    '[[mac]]\nmultipliers = ["drum:3"]\nbits = [4, 40]\nlanes = [1, 100000]\n',
+]
+
+
 def sweep_specs(rng: random.Random, n: int) -> list[Case]:
     out = []
-    for i in range(n):
+    # pick on damaged sweep directories, and a resume over a damaged log
+    for text in (b"PAR1garbage", b"", rng.randbytes(300), b"PAR1" + b"\x00" * 100 + b"PAR1"):
+        out.append(Case(["pick", "sw", "--max-error-lsb", "1"],
+                        files={"sw/results.parquet": text}, note="damaged results.parquet"))
+    out.append(Case(["sweep", "spec.toml", "-o", "sw"],
+                    files={"spec.toml": VALID_SPECS[3],
+                           "sw/results.jsonl": '{"key": 5}\n[1,2]\n' + "[" * 50000 + "\n"},
+                    output="sw", note="resume over a damaged results.jsonl"))
+    for text in VALID_SPECS:  # valid specs, their points hostile: run on a real cluster
+        out.append(Case(["sweep", "spec.toml", "-o", "out", "--workers", "1"],
+                        files={"spec.toml": text}, output="out", note=text[:80]))
+    for i in range(n - len(out)):
         lines = []
         if rng.random() < 0.5:
             lines.append("[sweep]")
@@ -269,15 +294,6 @@ def sweep_specs(rng: random.Random, n: int) -> list[Case]:
             text = "[[mac]]\nmultipliers = [" + ", ".join(['"exact"'] * 30000) + "]\n"
         out.append(Case(["sweep", "spec.toml", "-o", "out", "--max-points", "4", "--workers",
                          "1"], files={"spec.toml": text}, output="out", note=text[:80]))
-    # pick on damaged sweep directories, and a resume over a damaged log
-    for text in (b"PAR1garbage", b"", os.urandom(300), b"PAR1" + b"\x00" * 100 + b"PAR1"):
-        out.append(Case(["pick", "sw", "--max-error-lsb", "1"],
-                        files={"sw/results.parquet": text}, note="damaged results.parquet"))
-    out.append(Case(["sweep", "spec.toml", "-o", "sw"],
-                    files={"spec.toml": '[[adc]]\nconverters = ["adc:2"]\nrows = [16]\n'
-                           'weight_bits = [1]\ninput_bits = [1]\n',
-                           "sw/results.jsonl": '{"key": 5}\n[1,2]\n' + "[" * 50000 + "\n"},
-                    output="sw", note="resume over a damaged results.jsonl"))
     return out[:n]
 
 

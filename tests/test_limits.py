@@ -217,3 +217,37 @@ def test_nothing_is_written_outside_the_output_directory(tmp_path):
     cwd.mkdir()
     code, _, _ = run("compile", "sigmoid(x)", "--bits", "6", "-o", str(tmp_path / "o"), cwd=cwd)
     assert code == 0 and os.listdir(cwd) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sigmoid(x)", "--in", "s8.4", "--out", "s8:1e-300:0"],
+     "sigmoid(x) reaches 1e+300 output codes of s8:1e-300:0 (which holds -128 to 127); the "
+     "fits take up to 2^40: narrow the input (--in, --domain) or widen the output (--out)"),
+    (["exp(x)", "--in", "u6", "--out", "u6", "--method", "geba"],
+     "exp(x) reaches 2.29e+27 output codes of u6 (which holds 0 to 63); the fits take up to "
+     "2^40: narrow the input (--in, --domain) or widen the output (--out)"),
+    (["x*1e9", "--in", "u4", "--out", "u16", "--method", "grau"],
+     "--method grau: the function rises by up to 2^30 output codes per input code, beyond the "
+     "shift datapath (a pre-shift of 33, at most 30): use a coarser output format, or another "
+     "method"),
+    (["x", "--in", "s8:1e999999999:0"],
+     "input format 's8:1e999999999:0': scale 1e999999999 must be a positive number from 2^-1000 "
+     "to 2^1000"),
+    (["x", "--in", "s8:1:99999999999"],
+     "input format 's8:1:99999999999': the zero point must lie within +-2^32"),
+])
+def test_formats_far_from_the_function_are_refused(tmp_path, capsys, args, message):
+    """The fuzz found these: a cast of 1e300 codes wrapping (and saturating the wrong way),
+    a grau pre-shift beyond its datapath (a traceback), an exponent computed before a
+    check."""
+    assert main(["compile", *args, "-o", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == f"actc: error: {message}\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_network_file_nested_too_deeply_is_one_line(tmp_path, capsys):
+    p = tmp_path / "net.json"
+    p.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["adc", "cost", "--network", str(p)]) == 2
+    assert capsys.readouterr().err == (f"actc: error: {str(p)!r}: not a list of layers (nested "
+                                       "too deeply or a number too long)\n")

@@ -250,6 +250,18 @@ def test_compile_max_error_lsb_compiles_the_cheapest_meeting_the_bound(tmp_path)
     assert r.design.memory_bits == min(c["memory_bits"] for c in ok)
     assert sel["candidates"][sel["chosen"]]["memory_bits"] == r.design.memory_bits
     assert json.loads(r.files["tanh_act.json"])["selection"] == sel
+    # verify checks the selection's chosen candidate against the compiled design
+    from actc.verification import verify
+
+    r.write(tmp_path / "chosen")
+    manifest = tmp_path / "chosen" / "tanh_act.json"
+    assert verify(manifest).ok
+    m = json.loads(manifest.read_text())
+    m["selection"]["candidates"][sel["chosen"]]["max_lsb"] = 0.001
+    manifest.write_text(json.dumps(m))
+    assert verify(manifest).problem == (
+        f"claims: selection: the chosen candidate's max_lsb is 0.001, the design's "
+        f"{r.error['max_lsb']!r}")
     code, out, err = run("compile", "tanh(x)", "--bits", "6", "--max-error-lsb", "0.05",
                          "--minimize", "memory", "--workers", "1", "-o", str(tmp_path / "x"))
     assert (code, out) == (2, "")
