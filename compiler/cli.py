@@ -555,6 +555,10 @@ def main(argv: list[str] | None = None) -> int:
                "sweep": _sweep, "pick": _pick,
                "cost": _cost, "mac": _mac, "adc": _adc}[args.command]
     try:
+        if getattr(args, "output", None) == "":
+            from .errors import OutputError
+
+            raise OutputError("-o '' names no output: give a directory, e.g. -o out/")
         timeout, ram = _limits(args)
         from .limits import command_limits
 

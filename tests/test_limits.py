@@ -251,3 +251,14 @@ def test_a_network_file_nested_too_deeply_is_one_line(tmp_path, capsys):
     assert main(["adc", "cost", "--network", str(p)]) == 2
     assert capsys.readouterr().err == (f"actc: error: {str(p)!r}: not a list of layers (nested "
                                        "too deeply or a number too long)\n")
+
+
+@pytest.mark.parametrize("command", [["compile", "x"], ["mac", "compile"],
+                                     ["adc", "compile", "--converter", "adc:2"]])
+def test_an_empty_output_path_is_refused(tmp_path, capsys, command, monkeypatch):
+    """`-o "$OUT"` with OUT unset: nothing written into the working directory."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "-o", ""]) == 2
+    assert capsys.readouterr().err == ("actc: error: -o '' names no output: give a directory, "
+                                       "e.g. -o out/\n")
+    assert list(tmp_path.iterdir()) == []
