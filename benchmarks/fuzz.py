@@ -16,7 +16,9 @@ its own, with stdout and stderr captured, under a wall-clock limit. Every comman
 - it is still running at the kill limit;
 - it exits 2 with more than one stderr line (an expression error's caret display aside:
   the expression and a line of carets), or without "actc: error: ";
-- it fails (exit 1 or 2) and anything in its sandbox changed: files written on refusal;
+- it fails (exit 1 or 2) and anything in its sandbox changed: files written on refusal (a
+  sweep stopped by its time limit may keep its finished points, ``designs/`` and
+  ``results.jsonl``: that is how it resumes);
 - anything changed in the sandbox outside the paths the command may write (its -o).
 
 The table (tried, exit 0, exit 1, exit 2, mishandled, by class) is printed and written to
@@ -595,6 +597,13 @@ def _judge(case: Case, code: int | None, stdout: str, stderr: str, before: dict[
         if any(not ln.isprintable() for ln in lines):
             problems.append("unprintable stderr")
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    if case.argv[0] == "sweep" and "stopped after" in stderr and case.output:
+        # a sweep stopped while running keeps its finished points, to resume (README)
+        progress = os.path.normpath(f"work/{case.output}")
+        changed = {k for k in changed if not (
+            os.path.normpath(k) == progress
+            or os.path.normpath(k).startswith(f"{progress}/designs")
+            or os.path.normpath(k) == f"{progress}/results.jsonl")}
     if code != 0 and changed:
         problems.append(f"files written on refusal: {sorted(changed)[:3]}")
     allowed = [os.path.normpath(f"work/{a}") for a in
