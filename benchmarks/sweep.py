@@ -32,7 +32,6 @@ SPEC = Path(__file__).resolve().parent.parent / "examples" / "sweep.toml"
 
 def scaling() -> dict:
     from actc.sweep import sweep
-    from actc.sweep.results import TIMING_COLUMNS
 
     out: dict = {"spec": str(SPEC.name)}
     tables = {}
@@ -42,11 +41,12 @@ def scaling() -> dict:
             res = sweep(SPEC, Path(tmp) / "out", workers=workers, progress=False)
             wall = time.perf_counter() - t
         df = res.table
-        tables[workers] = df.drop(columns=list(TIMING_COLUMNS))
+        tables[workers] = df
         out[f"workers_{workers}"] = {
             "points": len(df), "ok": int((df["status"] == "ok").sum()), "wall_s": wall,
             "points_per_min": 60 * len(df) / wall,
-            "fit_s_sum": float(df["fit_s"].sum()), "cost_s_sum": float(df["cost_s"].sum()),
+            "fit_s_sum": float(res.timing["fit_s"].sum()),
+            "cost_s_sum": float(res.timing["cost_s"].sum()),
         }
         print(f"{workers} worker(s): {len(df)} points in {wall:.0f} s, "
               f"{60 * len(df) / wall:.1f} points/min", flush=True)

@@ -23,16 +23,21 @@ from .activation.spec import Spec, make_spec
 from .activation.symmetry import fit_folded
 from .errors import FitError, TargetError
 from .formats import FloatFormat, Format, NumberFormat, parse_format
-from .manifest import SCHEMA, dumps
+from .manifest import SCHEMA, dumps, seal
 from .unit import Unit
 
-__all__ = ["Result", "build", "compile", "emit_files", "select_targets", "target_storage"]
+__all__ = ["Result", "assemble", "build", "compile", "emit_files", "select_targets",
+           "target_storage"]
 
 
 @dataclass(frozen=True, eq=False)
 class Result:
     """A compiled unit: its spec, IR, error, and the rendered files (not yet written).
-    ``design`` is the unit (the name the activation API has always used)."""
+    ``design`` is the unit (the name the activation API has always used).
+
+    Every Result's manifest records the sha256 of each of its other files (key ``sha256``,
+    after ``files``; ``manifest.seal``), whatever kind of unit built it, so ``verify`` can
+    tell an edited file from an emitted one."""
 
     spec: Spec | None
     design: Any
@@ -41,6 +46,9 @@ class Result:
     error: dict
     files: dict[str, str]
     manifest: dict
+
+    def __post_init__(self) -> None:
+        seal(self.manifest, self.files)
 
     @property
     def unit(self) -> Unit:
@@ -189,9 +197,37 @@ def _prepare(expression: str, target: str | list[str] | None,
                                             "out_bits", "domain", "name")}
     pass_, rest = _pass(method, kw)
     spec, unit_name = _spec(expression, **formats)
+    _check_work(spec, pass_)
     targets = {} if target is None else select_targets(
         target, "activation", [spec.in_format, spec.out_format], pass_.cores, rest, set())
     return spec, unit_name, pass_, targets
+
+
+# Peak memory of a compile, measured (/usr/bin/time, README "Limits and safety"): per input
+# code evaluated (geba on 2^20 codes peaks at 0.9 GB) and per table entry or segment the
+# options ask for (a 2^20-entry table peaks at 0.3 GB), with a margin.
+BYTES_PER_CODE = 1000
+BYTES_PER_ENTRY = 400
+
+
+def _check_work(spec: Spec, pass_: Pass) -> None:
+    """Refuse a compile whose estimated memory is above the command's budget
+    (``--max-ram-gb``), before the fit: the codes evaluated, and the largest table the
+    method's options can ask for (entries, segments, comparisons, regions, or one entry per
+    bit of a memory budget), at most one entry per input code."""
+    from .limits import check_memory, ram_budget_gb
+
+    p = pass_.parameters()
+    asks = [p.get(k) for k in ("entries", "segments", "search_steps", "memory_bits")]
+    asks.append(8 * p["memory_bytes"] if isinstance(p.get("memory_bytes"), int) else None)
+    regions = p.get("regions")
+    asks.append(1 << min(regions, 64) if isinstance(regions, int) and regions > 0 else None)
+    entries = min(max([a for a in asks if isinstance(a, int)] + [0]), 1 << spec.in_format.bits)
+    n = len(spec.codes)
+    check_memory(BYTES_PER_CODE * n + BYTES_PER_ENTRY * entries,
+                 f"--method {pass_.name} on {n:,} input codes"
+                 + (f" with up to {entries:,} table entries" if entries else ""),
+                 ram_budget_gb())
 
 
 def _format_from_manifest(path: str | Path, kw: dict[str, Any]) -> Format:
@@ -241,12 +277,19 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
     reads exactly that code. Targets are checked before the fit. Nothing is written until
     ``Result.write``.
     """
-    from actc.targets import EmitInfo
-
     spec, unit_name, pass_, targets = _prepare(expression, target, dict(
         options, method=method, in_format=in_format, out_format=out_format, bits=bits,
         in_bits=in_bits, out_bits=out_bits, domain=domain, name=name, in_from=in_from))
-    unit = _fit(pass_, spec, unit_name)
+    return assemble(spec, _fit(pass_, spec, unit_name), method, pass_, targets)
+
+
+def assemble(spec: Spec, unit: ActivationUnit, method: str, pass_: Pass,
+             targets: dict[str, Any]) -> Result:
+    """The Result of a fitted activation unit: its error against the true function, every
+    target's files and the manifest (what ``compile`` returns after the fit; ``verify``
+    calls it to recompute a manifest's claims from its design)."""
+    from actc.targets import EmitInfo
+
     error = measure(unit, spec)
     space = unit.input_space()  # what verify checks: every code, or the documented sample
     info = EmitInfo(
@@ -269,6 +312,7 @@ def compile(  # noqa: A001 - the natural name for a compiler's entry point
         "expression": spec.expression.text,
         "canonical": spec.expression.canonical,
         "method": method,
+        "options": pass_.parameters(),
         "parameters": parameters,
         "input": unit.in_format.to_json(),
         "output": unit.out_format.to_json(),

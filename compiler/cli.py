@@ -10,7 +10,8 @@ import sys
 from typing import Any
 
 from . import __version__
-from .errors import ActcError
+from .errors import ActcError, LimitError
+from .limits import DEFAULT_MAX_RAM_GB, DEFAULT_TIMEOUT_S, MAX_POINTS
 
 __all__ = ["main"]
 
@@ -101,6 +102,8 @@ def _parser(command: str | None = None,
     s.add_argument("spec", help="the sweep spec (TOML; examples/sweep.toml)")
     s.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="the sweep directory (a sweep started again in it resumes)")
+    s.add_argument("--max-points", type=int, default=MAX_POINTS, metavar="N",
+                   help=f"refuse a spec of more than N points (default {MAX_POINTS:,})")
     _dask_flags(s)
 
     k2 = sub.add_parser("pick", help="choose from a finished sweep",
@@ -120,8 +123,9 @@ def _parser(command: str | None = None,
                        description="Plot the true function, the design's output and its "
                        "error in LSBs with the breakpoints marked; print the metrics.")
     r.add_argument("manifest", help="the <name>.json written by compile")
-    r.add_argument("-o", "--output", metavar="PNG",
-                   help="output file (default: <name>_report.png beside the manifest)")
+    r.add_argument("-o", "--output", metavar="PNG|DIR",
+                   help="output file, or a directory (ending in / or existing) to write "
+                   "<name>_report.png into (default: beside the manifest)")
 
     sub.add_parser("list", help="list the named functions, methods and targets")
 
@@ -148,7 +152,34 @@ def _parser(command: str | None = None,
     asub = adc.add_subparsers(dest="adc_command", metavar="ADC_COMMAND", parser_class=_Parser)
     _adc_cost_parser(asub, command == "adc")
     _adc_compile_parser(asub, command == "adc")
+    _limit_flags(p)
     return p
+
+
+# Commands whose work is bounded otherwise: a sweep by its points' own limits.
+_NO_DEFAULT_TIMEOUT = {"sweep"}
+
+
+def _limit_flags(parser: argparse.ArgumentParser, command: str = "") -> None:
+    """``--timeout`` and ``--max-ram-gb`` on every command (README, Limits and safety),
+    unless the command declares a flag of that name itself."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if subs:
+        for name, sub in subs[0].choices.items():
+            _limit_flags(sub, command or name)
+        return
+    g = parser.add_argument_group("limits")
+    if "--timeout" not in parser._option_string_actions:
+        default = "none: each point has its own" if command in _NO_DEFAULT_TIMEOUT else \
+            f"{DEFAULT_TIMEOUT_S:g}"
+        g.add_argument("--timeout", dest="command_timeout", type=float, metavar="S",
+                       help=f"stop after S seconds, leaving the outputs as they were "
+                       f"(default: {default}; 0: no limit)")
+    if "--max-ram-gb" not in parser._option_string_actions:
+        g.add_argument("--max-ram-gb", dest="max_ram_gb", type=float, metavar="G",
+                       help=f"memory the command may use beyond its start, in GB (default "
+                       f"{DEFAULT_MAX_RAM_GB:g}; 0: no limit); more is refused before the work "
+                       "when it can be estimated, else stops it")
 
 
 def _crossbar_flags(parser: argparse.ArgumentParser, scheme: str, full: bool) -> None:
@@ -220,7 +251,8 @@ def _adc_compile_parser(asub: Any, full: bool) -> None:
 
 _COMPILE_ARGS = {"command", "expression", "target", "method", "bits", "in_bits", "out_bits",
                  "in_format", "out_format", "domain", "name", "output", "pipeline", "serial",
-                 "max_error_lsb", "minimize", "budget_s", "scheduler", "workers", "in_from"}
+                 "max_error_lsb", "minimize", "budget_s", "scheduler", "workers", "in_from",
+                 "command_timeout", "max_ram_gb"}
 
 
 def _dask_flags(p: Any) -> None:
@@ -280,6 +312,9 @@ def _compile_best(args: argparse.Namespace, options: dict) -> int:
         given = "--method" if args.method else "--" + next(iter(options)).replace("_", "-")
         raise ActcError(f"{given} and --max-error-lsb exclude each other: --max-error-lsb "
                         "chooses the method and its options")
+    import time
+
+    start = time.perf_counter()
     result = compile_best(args.expression, max_error_lsb=args.max_error_lsb,
                           minimize=args.minimize or "luts", budget_s=args.budget_s,
                           scheduler=args.scheduler, workers=args.workers, target=args.target,
@@ -290,7 +325,7 @@ def _compile_best(args: argparse.Namespace, options: dict) -> int:
     chosen = sel["candidates"][sel["chosen"]]
     ok = sum(c["status"] == "ok" for c in sel["candidates"])
     print(f"chose {chosen['method']} {chosen['options']} among {ok} candidates in "
-          f"{sel['seconds']:.1f} s: max {chosen['max_lsb']:.3g} LSB, "
+          f"{time.perf_counter() - start:.1f} s: max {chosen['max_lsb']:.3g} LSB, "
           f"{chosen['memory_bits']} memory bits"
           + (f", {chosen['luts']} LUTs" if chosen.get("luts") is not None else ""))
     return _wrote(result, args.output)
@@ -312,7 +347,8 @@ def _wrote(result: Any, output: str) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from .sweep import sweep
 
-    res = sweep(args.spec, args.output, scheduler=args.scheduler, workers=args.workers)
+    res = sweep(args.spec, args.output, scheduler=args.scheduler, workers=args.workers,
+                max_points=args.max_points)
     df = res.table
     ok = int((df["status"] == "ok").sum())
     print(f"{len(df)} points ({res.computed} run now, {len(df) - res.computed} finished "
@@ -393,10 +429,11 @@ def _adc(args: argparse.Namespace) -> int:
 def _adc_cost(args: argparse.Namespace) -> int:
     import io
     import json
+    from pathlib import Path
 
     from .adc.cost import cost_report, figure
     from .errors import ConfigError
-    from .fileio import write_bytes, write_files
+    from .fileio import write_paths
 
     params = {}
     for item in args.set:
@@ -421,16 +458,13 @@ def _adc_cost(args: argparse.Namespace) -> int:
         plt.close(fig)
         png = buf.getvalue()
     print(report.table())
+    outputs: dict[Path, str | bytes] = {}  # written together: all or nothing
     if args.json:
-        from pathlib import Path
-
-        path = Path(args.json)
-        write_files(path.parent if str(path.parent) else ".",
-                    {path.name: json.dumps(report.to_json(), indent=1) + "\n"})
-        print(f"  wrote {path}")
+        outputs[Path(args.json)] = json.dumps(report.to_json(), indent=1) + "\n"
     if png is not None:
-        write_bytes(args.plot, png)
-        print(f"  wrote {args.plot}")
+        outputs[Path(args.plot)] = png
+    for path in write_paths(outputs):
+        print(f"  wrote {path}")
     return 0
 
 
@@ -488,6 +522,21 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _limits(args: argparse.Namespace) -> tuple[float, float]:
+    """(seconds, GB) the command runs under: its flags, else the documented defaults."""
+    import math
+
+    timeout = getattr(args, "command_timeout", None)
+    if timeout is None:
+        timeout = 0.0 if args.command in _NO_DEFAULT_TIMEOUT else DEFAULT_TIMEOUT_S
+    ram = getattr(args, "max_ram_gb", None)
+    ram = DEFAULT_MAX_RAM_GB if ram is None else ram
+    for flag, v, unit in (("--timeout", timeout, "seconds"), ("--max-ram-gb", ram, "GB")):
+        if not (math.isfinite(v) and v >= 0):
+            raise LimitError(f"{flag} {v:g}: give 0 or more {unit} (0: no limit)")
+    return timeout, ram
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = _join_negative_values(sys.argv[1:] if argv is None else argv)
     words = [a for a in argv if not a.startswith("-")]
@@ -503,9 +552,17 @@ def main(argv: list[str] | None = None) -> int:
                "sweep": _sweep, "pick": _pick,
                "cost": _cost, "mac": _mac, "adc": _adc}[args.command]
     try:
-        return handler(args)
+        if getattr(args, "output", None) == "":
+            from .errors import OutputError
+
+            raise OutputError("-o '' names no output: give a directory, e.g. -o out/")
+        timeout, ram = _limits(args)
+        from .limits import command_limits
+
+        with command_limits(timeout, ram):
+            return handler(args)
     except ActcError as exc:
-        print(f"actc: error: {exc}", file=sys.stderr)
+        print(f"actc: error: {exc.display()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("actc: interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ __all__ = [
     "FitError",
     "FormatError",
     "InputError",
+    "LimitError",
     "ManifestError",
     "OutputError",
     "ParseError",
@@ -17,7 +18,15 @@ __all__ = [
     "Span",
     "TargetError",
     "ToolError",
+    "printable",
 ]
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (control characters, escape
+    sequences) replaced by ``?``, one for one, so carets stay aligned and user text can never
+    drive the terminal."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,22 @@ class ActcError(Exception):
         self.text = text
         self.span = span
 
+    def display(self) -> str:
+        """The message as the command line prints it: one line (control characters and line
+        breaks made ``?``), plus the expression and a caret line for expression errors."""
+        line = printable(self.message)
+        if self.text is None or self.span is None:
+            return line
+        width = max(1, self.span.end - self.span.start)
+        caret = " " * self.span.start + "^" * width
+        return f"{line}\n  {printable(self.text)}\n  {caret}"
+
     def __str__(self) -> str:
         if self.text is None or self.span is None:
             return self.message
         width = max(1, self.span.end - self.span.start)
         caret = " " * self.span.start + "^" * width
-        return f"{self.message}\n  {self.text}\n  {caret}"
+        return f"{self.message}\n  {printable(self.text)}\n  {caret}"
 
 
 class ParseError(ActcError):
@@ -78,9 +97,19 @@ class OutputError(ActcError):
     """Output files cannot be written."""
 
 
+class LimitError(ActcError):
+    """A documented limit is exceeded: expression size, literal or constant magnitude,
+    memory, time, sweep points (README "Limits and safety"). The message names the limit and
+    the flag that raises it, where there is one."""
+
+
 class ManifestError(ActcError):
     """A manifest is missing, unreadable or damaged."""
 
 
 class ToolError(ActcError):
-    """An external tool (compiler, simulator, synthesiser) is missing or failed."""
+    """An external tool (compiler, simulator, synthesiser) is missing or failed. Its message
+    may end with the tool's own output, one line of it per line."""
+
+    def display(self) -> str:
+        return "\n".join(printable(line) for line in self.message.splitlines())

@@ -34,8 +34,32 @@ __all__ = [
 
 MAX_BITS = 64
 
-_FIXED = re.compile(r"^([su])(\d+)(?:\.(-?\d+))?$")
-_AFFINE = re.compile(r"^([su])(\d+):([^:]+):([+-]?\d+)$")
+_FIXED = re.compile(r"^([su])(\d{1,4})(?:\.(-?\d{1,4}))?$")
+_AFFINE = re.compile(r"^([su])(\d{1,4}):([^:]{1,40}):([+-]?\d{1,30})$")
+_SCALE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(?:e([+-]?\d+))?$")
+MAX_ZERO_POINT = 1 << 32
+
+
+def _scale(text: str, what: str) -> float:
+    """An affine format's scale: a positive decimal number (or a ratio a/b of whole numbers)
+    that is a normal float64; the exponent is read from the text first, so 1e999999999 is
+    refused without computing it."""
+    m = _SCALE.match(text)
+    ratio = re.match(r"^(\d{1,30})/(\d{1,30})$", text)
+    if m and abs(int(m.group(2) or 0)) <= 400:
+        value = Fraction(text)
+    elif ratio and int(ratio.group(2)) != 0:
+        value = Fraction(int(ratio.group(1)), int(ratio.group(2)))
+    elif m:
+        value = Fraction(10) ** 400  # out of range either way
+    else:
+        raise FormatError(f"{what}: scale {text!r} is not a number")
+    if value <= 0:
+        raise FormatError(f"{what}: scale must be positive")
+    if not Fraction(2) ** -1000 <= value <= Fraction(2) ** 1000:
+        raise FormatError(f"{what}: scale {text} must be a positive number from 2^-1000 to "
+                          "2^1000")
+    return float(value)
 
 
 def check_bits(bits: int, what: str, limit: int = MAX_BITS) -> int:
@@ -179,15 +203,12 @@ class NumberFormat:
         m = _AFFINE.match(t)
         if m:
             bits = check_bits(int(m.group(2)), f"{what} {text!r}")
-            try:
-                scale = Fraction(m.group(3))
-            except (ValueError, ZeroDivisionError):
-                raise FormatError(
-                    f"{what} {text!r}: scale {m.group(3)!r} is not a number"
-                ) from None
-            if scale <= 0:
-                raise FormatError(f"{what} {text!r}: scale must be positive")
-            return cls(bits, m.group(1) == "s", float(scale), int(m.group(4)))
+            scale = _scale(m.group(3), f"{what} {text!r}")
+            zero_point = int(m.group(4))
+            if abs(zero_point) > MAX_ZERO_POINT:
+                raise FormatError(f"{what} {text!r}: the zero point must lie within "
+                                  f"+-2^{MAX_ZERO_POINT.bit_length() - 1}")
+            return cls(bits, m.group(1) == "s", scale, zero_point)
         raise FormatError(
             f"{what} {text!r} not understood: use s8.4 / u8.8 (fixed point: bits.fraction) "
             "or s8:SCALE:ZERO_POINT (affine, real = SCALE*(code-ZERO_POINT))"
@@ -204,6 +225,11 @@ class NumberFormat:
         need = max(mag_hi, mag_lo if signed else 0.0)
         if need <= 0:
             frac = bits  # a constant zero: any scale works; keep it simple
+        elif not math.isfinite(need) or not 2.0**-64 <= need / top <= 2.0**64:
+            raise FormatError(
+                f"values up to {need:.3g} in magnitude are beyond the automatic {bits}-bit "
+                "formats (scales 2^-64 to 2^64): give the format with --in/--out, or rescale "
+                "the expression")
         else:
             # finest scale 2^-f with top * 2^-f >= need
             frac = math.floor(math.log2(top / need))

@@ -78,7 +78,9 @@ def add_flags(group: Any, owners: dict[str, type]) -> dict[str, list[str]]:
         for label, opt in uses:
             texts.setdefault(opt.help, []).append(label)
         help_text = "; ".join(f"{'/'.join(labels)}: {text}" for text, labels in texts.items())
-        kw: dict[str, Any] = {"dest": name, "default": None, "help": help_text}
+        # argparse formats help with %: a literal percent sign must be doubled
+        kw: dict[str, Any] = {"dest": name, "default": None,
+                              "help": help_text.replace("%", "%%")}
         if first.kind == "bool":
             kw["action"] = "store_true"
         else:

@@ -24,7 +24,8 @@ def _reporters() -> dict[str, Any]:
 
 
 def report(manifest_path: str | Path, output: str | Path | None = None) -> tuple[Path, str]:
-    """Write the PNG (default: NAME_report.png beside the manifest); return its path and the
+    """Write the PNG (default: NAME_report.png beside the manifest; ``output`` names a file,
+    or a directory when it ends with a separator or is one); return its path and the
     figures' summary line (measured afresh)."""
     try:
         import matplotlib
@@ -33,7 +34,7 @@ def report(manifest_path: str | Path, output: str | Path | None = None) -> tuple
         import matplotlib.pyplot as plt
     except ImportError:
         raise ToolError("actc report needs matplotlib: pip install matplotlib") from None
-    from .fileio import write_bytes
+    from .fileio import output_file, write_files
 
     manifest, unit = load(manifest_path)
     reporter = _reporters()[unit.kind]
@@ -41,6 +42,8 @@ def report(manifest_path: str | Path, output: str | Path | None = None) -> tuple
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)
-    path = Path(output) if output else Path(manifest_path).with_name(f"{unit.name}_report.png")
-    write_bytes(path, buf.getvalue())
+    default = f"{unit.name}_report.png"
+    directory, name = output_file(output, default) if output else \
+        (Path(manifest_path).parent, default)
+    path = write_files(directory, {name: buf.getvalue()})[0]
     return path, reporter.summary(data)

@@ -91,6 +91,12 @@ class Target:
         """The emitted files' outputs on every vector of ``space``, per output port."""
         raise NotImplementedError
 
+    def self_check(self, directory: Path, unit: Unit, space: InputSpace,
+                   options: Any) -> str | None:
+        """Run the self-checking files the target emits (a testbench with its own vectors)
+        as a user would; a line on what they printed, or None when there are none."""
+        return None
+
 
 def check_name(name: str, targets: dict[str, Target]) -> str:
     """A design name must be an identifier in every target, and a file name."""

@@ -34,7 +34,7 @@ def test_compile_verilog_writes_module_testbench_vectors_manifest(tmp_path):
     assert set(m["error"]) >= {"max_abs", "mean_abs", "rms", "max_lsb"}
     assert m["error"]["max_lsb"] <= 0.5  # a correctly rounded table
     code, out, _ = run("verify", str(tmp_path / "gelu.json"))
-    assert code == 0 and "OK: every target matches the evaluator" in out
+    assert code == 0 and "OK: every claim checked; every target matches the evaluator" in out
 
 
 def test_manifest_keys_are_stable(tmp_path):
@@ -43,9 +43,9 @@ def test_manifest_keys_are_stable(tmp_path):
     m = json.loads((tmp_path / "sigmoid.json").read_text())
     assert list(m) == [
         "schema", "actc_version", "kind", "name", "expression", "canonical", "method",
-        "parameters", "input", "output", "domain", "requested_domain", "registered", "targets",
-        "target_options", "files", "symmetry", "memory_bits", "memory_bytes", "search", "storage",
-        "error", "design"]
+        "options", "parameters", "input", "output", "domain", "requested_domain", "registered",
+        "targets", "target_options", "files", "sha256", "symmetry", "memory_bits",
+        "memory_bytes", "search", "storage", "error", "design"]
     assert m["canonical"] == "1/(1 + exp(-x))"
     assert m["output"]["text"] == "u8.8" and m["targets"] == ["c"]
     assert m["storage"] == {"c_bytes": 129}  # the folded table, 0..128 in uint8_t
@@ -138,7 +138,8 @@ def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
     monkeypatch.setattr(fileio.os, "replace", flaky)
     with pytest.raises(Exception, match="No space left"):
         fileio.write_files(tmp_path, {"a.txt": "a", "b.txt": "b", "c.txt": "c"})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # no temporaries left
+    # all or nothing: a.txt, moved into place first, is taken back; no temporaries left
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -149,7 +150,7 @@ def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
         ('{"schema": "other"}', "actc: error: '{p}' is not an actc manifest "
          "(no schema 'actc-manifest/1')\n"),
         ('{"schema": "actc-manifest/1", "design": {}}',
-         "actc: error: manifest '{p}' is damaged: bad or missing 'core'\n"),
+         "actc: error: manifest '{p}' is invalid: actc_version: Field required\n"),
     ],
 )
 def test_verify_bad_manifest(tmp_path, content, message):

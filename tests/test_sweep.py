@@ -12,7 +12,6 @@ import pytest
 from actc.errors import ActcError
 from actc.sweep import pick, sweep
 from actc.sweep.choose import compile_best
-from actc.sweep.results import TIMING_COLUMNS
 from actc.sweep.spec import SpecError, parse_spec
 
 pytestmark = pytest.mark.xdist_group("sweep")  # one worker: the clusters share the cores
@@ -64,14 +63,14 @@ def swept(tmp_path_factory):
     return root, spec, one, two
 
 
-def _stable(df):
-    return df.drop(columns=list(TIMING_COLUMNS))
-
-
 def test_results_do_not_depend_on_the_number_of_workers(swept):
-    _, _, one, two = swept
+    root, _, one, two = swept
     assert len(one.table) == 13 and one.computed == two.computed == 13
-    pd.testing.assert_frame_equal(_stable(one.table), _stable(two.table))
+    pd.testing.assert_frame_equal(one.table, two.table)
+    # every output but the timing log is byte-identical, whatever the number of workers
+    for name in ("results.parquet", "results.csv", "summary.md"):
+        assert (root / "one" / name).read_bytes() == (root / "two" / name).read_bytes(), name
+    assert list(one.timing.columns) == ["key", "index", "fit_s", "cost_s", "network_s"]
 
 
 def test_every_point_is_kept_and_measured(swept):
@@ -125,7 +124,7 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_points(swept, tmp
     (d / "results.jsonl").write_text("\n".join(lines[:5]) + "\n" + lines[5][:40])
     again = sweep(spec, d, workers=1, progress=False)
     assert again.computed == 8
-    pd.testing.assert_frame_equal(_stable(again.table), _stable(two.table))
+    pd.testing.assert_frame_equal(again.table, two.table)
 
 
 def test_pick_chooses_the_cheapest_within_the_bound(swept):
@@ -251,6 +250,18 @@ def test_compile_max_error_lsb_compiles_the_cheapest_meeting_the_bound(tmp_path)
     assert r.design.memory_bits == min(c["memory_bits"] for c in ok)
     assert sel["candidates"][sel["chosen"]]["memory_bits"] == r.design.memory_bits
     assert json.loads(r.files["tanh_act.json"])["selection"] == sel
+    # verify checks the selection's chosen candidate against the compiled design
+    from actc.verification import verify
+
+    r.write(tmp_path / "chosen")
+    manifest = tmp_path / "chosen" / "tanh_act.json"
+    assert verify(manifest).ok
+    m = json.loads(manifest.read_text())
+    m["selection"]["candidates"][sel["chosen"]]["max_lsb"] = 0.001
+    manifest.write_text(json.dumps(m))
+    assert verify(manifest).problem == (
+        f"claims: selection: the chosen candidate's max_lsb is 0.001, the design's "
+        f"{r.error['max_lsb']!r}")
     code, out, err = run("compile", "tanh(x)", "--bits", "6", "--max-error-lsb", "0.05",
                          "--minimize", "memory", "--workers", "1", "-o", str(tmp_path / "x"))
     assert (code, out) == (2, "")

@@ -34,6 +34,8 @@ __all__ = ["MAX_BITS", "Spec", "SAMPLE_ABOVE_BITS", "make_spec", "round_saturate
 MAX_BITS = 32  # an activation's input and output widths (formats in general go to 64)
 DEFAULT_DOMAIN = (-8.0, 8.0)
 SAMPLE_ABOVE_BITS = 20  # above this many input bits, work on a sample of codes
+MAX_IDEAL_CODE = float(2**40)  # |f(x)/scale_out + zero_point|: the fits' integer datapaths
+BEYOND_CODES = float(2**62)  # rounded output codes are clipped here (outputs take 32 bits)
 _SAMPLE_SIZE = 1 << 20
 
 
@@ -131,10 +133,18 @@ def true_outputs(expr: Expression, in_fmt: NumberFormat, out_fmt: NumberFormat,
     codes, which may lie outside the input format's range (folds evaluate mirror points)."""
     vals, ideal, fixed = _true_values(expr, in_fmt, codes, out_fmt)
     assert ideal is not None
+    top = float(np.abs(ideal).max()) if len(ideal) else 0.0
+    if top > MAX_IDEAL_CODE:
+        raise FormatError(
+            f"{expr.text} reaches {top:.3g} output codes of {out_fmt.text} (which holds "
+            f"{out_fmt.code_min} to {out_fmt.code_max}); the fits take up to 2^40: narrow the "
+            "input (--in, --domain) or widen the output (--out)")
     rounded = np.rint(ideal)
     for i, r in fixed.items():
         rounded[i] = r
-    return vals, ideal, rounded.astype(np.int64)
+    # far beyond any output range: bounded before the cast (int64 would wrap, and the
+    # saturation that follows would go the wrong way)
+    return vals, ideal, np.clip(rounded, -BEYOND_CODES, BEYOND_CODES).astype(np.int64)
 
 
 def _saturation(expr: Expression) -> dict[int, float]:

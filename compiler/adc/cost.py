@@ -154,6 +154,9 @@ def load_network(spec: str) -> list[Layer]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{spec!r}: invalid JSON at line {exc.lineno} column {exc.colno}"
                           ) from None
+    except (RecursionError, ValueError):  # nested too deeply, or a number too long to read
+        raise ConfigError(f"{spec!r}: not a list of layers (nested too deeply or a number too "
+                          "long)") from None
     if not isinstance(data, list) or not data:
         raise ConfigError(f"{spec!r}: expected a non-empty JSON list of layers")
     return [_layer(obj, i, spec) for i, obj in enumerate(data)]

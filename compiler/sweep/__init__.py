@@ -20,6 +20,8 @@ from typing import Any
 
 from ..errors import ActcError, OutputError
 from ..fileio import write_files
+from ..limits import MAX_POINTS
+from .spec import SpecError
 
 __all__ = ["MINIMIZE", "SweepResult", "pick", "sweep"]
 
@@ -29,24 +31,35 @@ MINIMIZE = {"luts": "luts", "memory": "memory_bits", "depth": "depth"}
 @dataclass(frozen=True, eq=False)
 class SweepResult:
     directory: Path
-    table: Any  # pandas DataFrame, one row per point, in spec order
+    table: Any  # pandas DataFrame, one row per point, in spec order (no wall-clock figures)
     computed: int  # points run now (the others were finished before)
+    timing: Any = None  # pandas DataFrame: each point's seconds (fit, cost, network)
 
 
 def sweep(spec_path: str | Path, directory: str | Path, *, scheduler: str | None = None,
-          workers: int | None = None, progress: bool = True) -> SweepResult:
-    """Run (or resume) a sweep: see the module docstring."""
+          workers: int | None = None, progress: bool = True,
+          max_points: int = MAX_POINTS) -> SweepResult:
+    """Run (or resume) a sweep: see the module docstring. The spec is checked whole (and
+    its points counted: at most ``max_points``) before anything is written."""
+    from ..limits import ram_budget_gb
     from .engine import client, finished_rows, run_points
-    from .results import write_outputs
-    from .spec import parse_spec
+    from .results import timing, write_outputs
+    from .spec import MAX_SPEC_BYTES, parse_spec
 
     path = Path(spec_path)
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"sweep spec {str(path)!r} is {path.stat().st_size} bytes: specs "
+                            f"take at most {MAX_SPEC_BYTES}")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ActcError(f"cannot read sweep spec {str(path)!r}: {exc.strerror}") from None
-    spec = parse_spec(text, str(path))
+    except UnicodeDecodeError:
+        raise SpecError(f"sweep spec {str(path)!r} is not UTF-8 text") from None
+    spec = parse_spec(text, repr(str(path)), max_points)
     out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{str(out)!r} is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -67,13 +80,15 @@ def sweep(spec_path: str | Path, directory: str | Path, *, scheduler: str | None
         try:
             with client(scheduler, workers) as dask:
                 run_points([p for _, p in todo], [i for i, _ in todo], dask, keep,
-                           "sweep" if progress else "")
+                           "sweep" if progress else "", point_timeout_s=spec.timeout_s,
+                           ram_gb=ram_budget_gb())
         finally:
             log.close()
     for i, p in enumerate(spec.points):  # the spec's order defines the table's
         rows[p.key]["index"] = i
-    table = write_outputs(out, [rows[p.key] for p in spec.points], spec.name)
-    return SweepResult(out, table, len(todo))
+    ordered = [rows[p.key] for p in spec.points]
+    table = write_outputs(out, ordered, spec.name)
+    return SweepResult(out, table, len(todo), timing(ordered))
 
 
 def pick(directory: str | Path, max_error_lsb: float, minimize: str = "luts",
@@ -88,9 +103,21 @@ def pick(directory: str | Path, max_error_lsb: float, minimize: str = "luts",
     if minimize not in MINIMIZE:
         raise ActcError(f"--minimize {minimize!r}: choose {', '.join(MINIMIZE)}")
     path = Path(directory) / "results.parquet"
-    if not path.exists():
+    if not path.is_file():
         raise ActcError(f"{str(directory)!r} holds no finished sweep (no results.parquet)")
-    df = pd.read_parquet(path)
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a damaged file
+        raise ActcError(f"{str(path)!r} is damaged: not a readable Parquet table") from exc
+    from .point import COLUMNS
+
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ActcError(f"{str(path)!r} is not an actc sweep table: no column "
+                        f"{missing[0]!r}")
+    for c in ("index", "max_lsb", *MINIMIZE.values()):
+        if not (pd.api.types.is_numeric_dtype(df[c]) or df[c].isna().all()):
+            raise ActcError(f"{str(path)!r} is damaged: column {c!r} is not numeric")
     df = df[df["kind"] == "activation"]  # an error bound in output LSBs: activations only
     if df.empty:
         raise ActcError(f"the sweep in {str(directory)!r} has no activation point to pick")

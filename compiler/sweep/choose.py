@@ -44,6 +44,7 @@ def compile_best(expression: str, *, max_error_lsb: float, minimize: str = "luts
     (``selection``). ``formats``: in_format, out_format, bits, in_bits, out_bits, domain."""
     import actc
 
+    from ..limits import ram_budget_gb
     from . import MINIMIZE
     from .engine import client, run_points
 
@@ -64,10 +65,11 @@ def compile_best(expression: str, *, max_error_lsb: float, minimize: str = "luts
     def remaining() -> float | None:
         return None if budget_s is None else max(0.0, budget_s - (time.perf_counter() - start))
 
+    ram_gb = ram_budget_gb()
     with client(scheduler, workers) as dask:
         run_points(base, list(range(len(base))), dask,
                    lambda row, files: rows.__setitem__(row["index"], row), "",
-                   timeout=remaining())
+                   timeout=remaining(), ram_gb=ram_gb)
         col = MINIMIZE[minimize]
         if col != "memory_bits":
             within = [i for i, r in sorted(rows.items())
@@ -77,7 +79,7 @@ def compile_best(expression: str, *, max_error_lsb: float, minimize: str = "luts
                             families=(family,)) for i in within]
             run_points(costed, within, dask,
                        lambda row, files: rows.__setitem__(row["index"], row), "",
-                       timeout=remaining())
+                       timeout=remaining(), ram_gb=ram_gb)
     ok = [r for r in rows.values() if r["status"] == "ok"]
     fit = [r for r in ok if r["max_lsb"] <= max_error_lsb and r.get(col) is not None]
     if not fit:
@@ -91,9 +93,9 @@ def compile_best(expression: str, *, max_error_lsb: float, minimize: str = "luts
     method, options = base[chosen["index"]].method, base[chosen["index"]].options
     result = actc.compile(expression, target=target, method=method, in_format=fi,
                           out_format=fo, name=name, **options)
-    result.manifest["selection"] = {
+    result.manifest["selection"] = {  # no wall-clock figures: the manifest is reproducible
         "max_error_lsb": max_error_lsb, "minimize": minimize, "family": family,
-        "seconds": time.perf_counter() - start, "chosen": chosen["index"],
+        "chosen": chosen["index"],
         "candidates": [_candidate(base[i], rows.get(i)) for i in range(len(base))],
     }
     from ..manifest import dumps

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolError
-from .point import run_point
+from ..limits import DEFAULT_POINT_TIMEOUT_S
+from .point import COLUMNS, run_bounded
 from .spec import Point
 
 __all__ = ["SCHEDULER_TIMEOUT_S", "client", "finished_rows", "run_points"]
@@ -74,32 +75,40 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
 
 
 def finished_rows(directory: Path) -> dict[str, dict]:
-    """The rows already in ``results.jsonl`` (a torn last line, from an interrupted write,
-    is ignored), by point key."""
+    """The rows already in ``results.jsonl``, by point key. A line that is not a complete
+    row (a torn last line from an interrupted write, or anything else) is ignored: its point
+    runs again."""
     path = directory / "results.jsonl"
     out: dict[str, dict] = {}
-    if not path.exists():
+    if not path.is_file():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        out[row["key"]] = row
+    with path.open("rb") as fh:
+        for raw in fh:
+            try:
+                row = json.loads(raw)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(row, dict) and isinstance(row.get("key"), str) and all(
+                    c in row for c in COLUMNS):
+                out[row["key"]] = row
     return out
 
 
 def run_points(points: list[Point], indices: list[int], dask: Any,
                on_result: Callable[[dict, dict[str, str]], None], progress: str = "",
-               timeout: float | None = None) -> None:
+               timeout: float | None = None, point_timeout_s: float = DEFAULT_POINT_TIMEOUT_S,
+               ram_gb: float | None = None) -> None:
     """Run every point on the cluster; call ``on_result(row, files)`` here as each one
-    finishes (in completion order), with a progress bar on a terminal. After ``timeout``
-    seconds the points still running are cancelled."""
+    finishes (in completion order), with a progress bar on a terminal. Each point runs in a
+    process of its own, stopped after ``point_timeout_s`` seconds (a failed row) and given
+    at most ``ram_gb`` GB (``point.run_bounded``). After ``timeout`` seconds the points still
+    running are cancelled."""
     from distributed import as_completed
 
     if not points:
         return
-    futures = dask.map(run_point, points, indices, pure=False)
+    futures = dask.map(run_bounded, points, indices, timeout_s=point_timeout_s, ram_gb=ram_gb,
+                       pure=False)
     bar = _bar(len(points), progress)
     try:
         for fut in as_completed(futures, timeout=timeout):

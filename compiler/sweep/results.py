@@ -2,7 +2,7 @@
 activation's expression, the multipliers of one width, the converters of one crossbar: its
 headline error against LUTs and against memory bits) and a Markdown summary. Rows are in the
 order of the spec's points, whatever the order they finished in, so the outputs do not depend on the
-number of workers (timing columns aside)."""
+number of workers; wall-clock seconds go to timing.csv (a log), never into the table."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ..fileio import write_bytes, write_files
-from .point import COLUMNS, ERROR_LABEL
+from ..fileio import write_files
+from .point import COLUMNS, ERROR_LABEL, TIMING_COLUMNS
 
-__all__ = ["TIMING_COLUMNS", "pareto", "table", "write_outputs"]
-
-TIMING_COLUMNS = ("fit_s", "cost_s", "network_s")
+__all__ = ["TIMING_COLUMNS", "pareto", "plot_names", "table", "timing", "write_outputs"]
 
 
 def table(rows: list[dict]) -> Any:
@@ -23,6 +21,16 @@ def table(rows: list[dict]) -> Any:
     import pandas as pd
 
     df = pd.DataFrame(sorted(rows, key=lambda r: r["index"]), columns=list(COLUMNS))
+    return df.reset_index(drop=True)
+
+
+def timing(rows: list[dict]) -> Any:
+    """Each point's wall-clock seconds (fit, cost, network), in point order: the log."""
+    import pandas as pd
+
+    cols = ["key", "index", *TIMING_COLUMNS]
+    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in sorted(rows, key=lambda r: r["index"])],
+                      columns=cols)
     return df.reset_index(drop=True)
 
 
@@ -76,8 +84,18 @@ def _plot(df: Any, group: str) -> bytes:
     return buf.getvalue()
 
 
-def _slug(expression: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in expression).strip("_")
+def plot_names(df: Any) -> dict[str, str]:
+    """{group: its Pareto plot's file name}: the group's text with every character but ASCII
+    letters and digits made ``_``, at most 60 of them, made unique by a counter."""
+    names: dict[str, str] = {}
+    for group in dict.fromkeys(df["group"]):
+        slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in group).strip("_")
+        base = f"pareto_{slug[:60]}"
+        name, k = f"{base}.png", 2
+        while name in names.values():
+            name, k = f"{base}_{k}.png", k + 1
+        names[group] = name
+    return names
 
 
 def summary_text(df: Any, name: str) -> str:
@@ -100,7 +118,7 @@ def summary_text(df: Any, name: str) -> str:
         label = ERROR_LABEL[str(sub["kind"].iloc[0])]
         lines += [f"## {group}", ""]
         if _axes(good):
-            lines += [f"![Pareto plot](pareto_{_slug(group)}.png)", ""]
+            lines += [f"![Pareto plot]({plot_names(df)[group]})", ""]
         fronts = [(f"Pareto front, {label} against {cost}:", pareto(sub, cost))
                   for cost in _axes(good)]
         if not fronts:  # no cost figures: every design, by error
@@ -132,15 +150,17 @@ def _cell(v: Any) -> str:
 
 
 def write_outputs(directory: Path, rows: list[dict], name: str) -> Any:
-    """results.parquet, results.csv, pareto_<group>.png and summary.md; returns the
-    table."""
+    """results.parquet, results.csv, pareto_<group>.png, summary.md and timing.csv, written
+    together (all or nothing); returns the table."""
     df = table(rows)
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    write_bytes(directory / "results.parquet", buf.getvalue())
-    write_files(directory, {"results.csv": df.to_csv(index=False),
-                            "summary.md": summary_text(df, name)})
-    for group in dict.fromkeys(df["group"]):
+    files: dict[str, str | bytes] = {
+        "results.parquet": buf.getvalue(), "results.csv": df.to_csv(index=False),
+        "summary.md": summary_text(df, name),
+        "timing.csv": timing(rows).to_csv(index=False)}
+    for group, plot in plot_names(df).items():
         if _axes(df[(df["group"] == group) & (df["status"] == "ok")]):
-            write_bytes(directory / f"pareto_{_slug(group)}.png", _plot(df, group))
+            files[plot] = _plot(df, group)
+    write_files(directory, files)
     return df

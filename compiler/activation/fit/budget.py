@@ -103,7 +103,7 @@ class SearchRecord:
     objective: str
     candidates: list[Candidate]
     winner: int
-    seconds: float
+    seconds: float  # wall-clock: printed, never in the manifest (outputs are reproducible)
 
     @property
     def core(self) -> Any:
@@ -112,7 +112,6 @@ class SearchRecord:
     def to_json(self) -> dict:
         return {"budget": {self.budget.unit: self.budget.limit}, "objective": self.objective,
                 "winner": self.winner, "structure": self.candidates[self.winner].structure,
-                "seconds": round(self.seconds, 3),
                 "candidates": [c.to_json() for c in self.candidates]}
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...errors import FitError
 from ..domain import FitDomain
 from ..ir import ShiftAddCore
 from .pwl import EPS_TOL, Band, code_bounds, lowest_error, minimax_cover, slope_interval
@@ -267,6 +268,10 @@ def _fit_frac(domain: FitDomain, v: np.ndarray, t: np.ndarray, segments: int, te
     steep = _steepest(v, t)
     e = max(0, math.ceil(math.log2(steep))) if steep > 0 else 0
     pre = frac + e
+    if pre > 30 or domain.bits + pre > 62:  # ShiftAddCore's datapath limits
+        raise FitError(f"--method grau: the function rises by up to 2^{e} output codes per "
+                       f"input code, beyond the shift datapath (a pre-shift of {pre}, at most "
+                       "30): use a coarser output format, or another method")
     vmax = int(v[-1])
     r_hi = max(0, pre + vmax.bit_length() - 1)
     cands = _candidates(terms, r_hi, e)
