@@ -527,6 +527,11 @@ def _limits(args: argparse.Namespace) -> tuple[float, float]:
     import math
 
     timeout = getattr(args, "command_timeout", None)
+    if timeout is None and hasattr(args, "timeout"):
+        # The command declares its own --timeout (cost: each Yosys run; mac import: the
+        # circuit's runs), which bounds its foreign work; a second, fixed deadline would stop
+        # the command before the limit its user raised.
+        timeout = 0.0
     if timeout is None:
         timeout = 0.0 if args.command in _NO_DEFAULT_TIMEOUT else DEFAULT_TIMEOUT_S
     ram = getattr(args, "max_ram_gb", None)

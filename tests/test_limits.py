@@ -147,6 +147,21 @@ def test_limit_flags_are_checked(flag, value, message, capsys):
     assert capsys.readouterr().err == f"actc: error: {message}\n"
 
 
+def test_a_command_with_its_own_timeout_is_not_stopped_by_the_default_deadline():
+    """cost and mac import declare their own --timeout (each Yosys run; the circuit's runs):
+    the default 600 s command deadline must not cut a limit the user raised."""
+    from actc.cli import _limits, _parser
+
+    for argv in (["cost", "x.json", "--timeout", "5000"],
+                 ["mac", "import", "c.v", "--timeout", "5000"]):
+        words = [a for a in argv if not a.startswith("-")]
+        args = _parser(argv[0], words).parse_args(argv)
+        assert args.timeout == 5000.0
+        assert _limits(args)[0] == 0.0
+    args = _parser("compile", ["compile", "x"]).parse_args(["compile", "x"])
+    assert _limits(args)[0] == 600.0
+
+
 def test_the_limits_are_restored_after_a_command(tmp_path):
     import resource
     import signal
