@@ -46,7 +46,8 @@ from .fileio import write_files
 from .manifest import dumps, load
 from .sandbox import Sandbox
 
-__all__ = ["DEFAULT_TIMEOUT", "FAMILIES", "cost", "cost_text", "synthesize", "yosys_version"]
+__all__ = ["DEFAULT_TIMEOUT", "FAMILIES", "cost", "cost_text", "figures", "synthesize",
+           "yosys_version"]
 
 DEFAULT_TIMEOUT = 600.0  # seconds per synthesis; an 8 x 8 product-table ROM takes about 30
 
@@ -159,9 +160,21 @@ def cost(manifest_path: str | Path, families: list[str] | None = None,
             raise TargetError(f"unknown family {f!r}: choose from {', '.join(FAMILIES)}, all")
     if not (timeout > 0):
         raise TargetError(f"--timeout {timeout}: give a positive number of seconds")
+    out = figures(source, unit, manifest, names, dsp, timeout)
+    manifest.setdefault("cost", {}).update(out)
+    write_files(path.parent, {path.name: dumps(manifest)})
+    return out
+
+
+def figures(source: Path, unit: Any, manifest: dict, families: list[str], dsp: bool = False,
+            timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """What ``actc cost`` records for ``unit`` synthesised from ``source``, by family: Yosys'
+    figures, and for a MAC unit the exact multiplier of the same configuration beside them
+    (``exact``) and what a table-only circuit's Verilog is (``implementation``). One function
+    for ``actc cost`` and for ``actc verify``, which recomputes the claim."""
     version = yosys_version()
     out = {f: {"tool": version, **synthesize(source, unit.name, f, dsp, timeout)}
-           for f in names}
+           for f in families}
     from .mac.ir import MacUnit
 
     if isinstance(unit, MacUnit):
@@ -170,17 +183,15 @@ def cost(manifest_path: str | Path, families: list[str] | None = None,
         twin = exact_twin(manifest, unit)
         with tempfile.TemporaryDirectory(prefix="actc-exact-") as tmp:
             twin.write(tmp)
-            for f in names:
+            for f in families:
                 exact = synthesize(Path(tmp) / f"{twin.unit.name}.v", twin.unit.name, f, dsp,
                                    timeout)
                 out[f]["exact"] = {k: exact[k] for k, _ in _KINDS} | {"depth": exact["depth"]}
                 out[f]["exact"]["multiplier"] = twin.unit.summary()
         note = _implementation(unit)
         if note:
-            for f in names:
+            for f in families:
                 out[f]["implementation"] = note
-    manifest.setdefault("cost", {}).update(out)
-    write_files(path.parent, {path.name: dumps(manifest)})
     return out
 
 

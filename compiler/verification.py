@@ -249,7 +249,7 @@ def _cost(manifest: dict, rebuilt: Any) -> list[str]:
     """The Yosys figures of ``actc cost``, synthesised again from the emitted Verilog."""
     import tempfile
 
-    from .cost import synthesize, yosys_version
+    from .cost import figures
 
     name = rebuilt.design.name
     verilog = rebuilt.files.get(f"{name}.v")
@@ -259,11 +259,10 @@ def _cost(manifest: dict, rebuilt: Any) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="actc-verify-") as tmp:
         source = Path(tmp) / f"{name}.v"
         source.write_text(verilog, encoding="utf-8")
-        version = yosys_version()
         for family, claimed in manifest["cost"].items():
             dsp = bool(claimed.get("dsp_allowed", False)) if isinstance(claimed, dict) else False
             try:
-                fresh = {"tool": version, **synthesize(source, name, family, dsp)}
+                fresh = figures(source, rebuilt.design, manifest, [family], dsp)[family]
             except ActcError as exc:
                 out.append(f"cost.{family}: {exc.message.splitlines()[0]}")
                 continue

@@ -279,6 +279,15 @@ def test_cost_of_a_c_import_says_it_is_the_table_and_shows_the_exact_multiplier(
     cost = json.loads((tmp_path / "o" / "mul4_imported.json").read_text())["cost"]["xilinx"]
     assert cost["exact"]["luts"] > 0 and cost["implementation"].startswith("the product table")
     assert int(lines[2].split()[1]) == cost["exact"]["luts"]
+    # verify recomputes the cost claim, the exact multiplier beside it included
+    manifest = tmp_path / "o" / "mul4_imported.json"
+    assert verify(manifest).ok
+    data = json.loads(manifest.read_text())
+    data["cost"]["xilinx"]["exact"]["luts"] += 1
+    manifest.write_text(json.dumps(data, indent=2) + "\n")
+    report = verify(manifest)
+    assert not report.ok
+    assert "cost.xilinx.exact.luts" in report.table()
 
 
 def test_cost_timeout(tmp_path):
