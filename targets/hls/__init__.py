@@ -1,0 +1,140 @@
+"""HLS C++ for Vitis HLS and Vivado HLS, and for hls4ml's C simulation: ``NAME.h`` with ap
+types (README "HLS C++"). Checked by compiling a C-simulation harness with g++ under strict
+warnings against the ap_types headers, and running it on every input code through both the
+scalar and the array (hls4ml) form.
+
+The ap_types headers come from ``ACTC_AP_TYPES`` (a directory holding ap_fixed.h), else
+hls4ml's installed copy (``pip install 'actc[hls4ml]'``), else ``$XILINX_HLS/include``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+import numpy as np
+
+from actc.errors import ToolError
+from actc.unit import InputSpace, Unit
+
+from ..base import Renderer, Target
+from ..c import C_KEYWORDS
+from . import activation
+
+__all__ = ["HLS_FLAGS", "HlsTarget", "ap_types_dir", "compile_and_run"]
+
+# What the emitted C++ compiles clean under (README "HLS C++"). -O0: with optimisation,
+# g++ 12 reports -Wuninitialized inside the ap_types headers' own default constructors
+# (ap_private.h reads VAL in clearUnusedBits) in any program that uses them; the ap_types
+# directory is a system include (-isystem) for the same reason.
+HLS_FLAGS = ["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-O0"]
+
+# Names the header cannot take: C++ keywords, the namespaces and types an HLS project has
+# in scope (hls4ml's nnet, hls, std, the ap types); names starting ap_ or AP_ are refused too
+# (the ap_types headers define AP_TRN, AP_SAT, ... at global scope).
+HLS_RESERVED = C_KEYWORDS | frozenset({"nnet", "hls", "std", "half"})
+
+_AP_TYPES_HELP = ("--target hls needs the ap_types headers (ap_fixed.h, ap_int.h): pip install "
+                  "'actc[hls4ml]' (hls4ml ships them), or set ACTC_AP_TYPES to a directory "
+                  "holding them (Vitis HLS: $XILINX_HLS/include)")
+
+
+def ap_types_dir() -> Path:
+    """The directory holding ap_fixed.h: ``$ACTC_AP_TYPES``, else hls4ml's installed
+    ``templates/vivado/ap_types``, else ``$XILINX_HLS/include``; ToolError when none has it."""
+    env = os.environ.get("ACTC_AP_TYPES")
+    if env:
+        p = Path(env)
+        if not (p / "ap_fixed.h").is_file():
+            raise ToolError(f"ACTC_AP_TYPES={env}: no ap_fixed.h there; {_AP_TYPES_HELP}")
+        return p
+    spec = importlib.util.find_spec("hls4ml")
+    if spec is not None and spec.origin:
+        p = Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
+        if (p / "ap_fixed.h").is_file():
+            return p
+    xilinx = os.environ.get("XILINX_HLS")
+    if xilinx and (Path(xilinx) / "include" / "ap_fixed.h").is_file():
+        return Path(xilinx) / "include"
+    raise ToolError(_AP_TYPES_HELP)
+
+
+def cxx_compiler() -> str:
+    for cxx in ("g++", "clang++"):
+        if shutil.which(cxx):
+            return cxx
+    raise ToolError("no C++ compiler found: install g++ (apt-get install g++)")
+
+
+class HlsTarget(Target):
+    name: ClassVar[str] = "hls"
+    title: ClassVar[str] = "HLS C++ header (Vitis/Vivado HLS, hls4ml)"
+    kinds: ClassVar[dict[str, ModuleType]] = {"activation": activation}
+    reserved: ClassVar[frozenset[str]] = HLS_RESERVED
+    in_all: ClassVar[bool] = False
+
+    def tool(self) -> str:
+        ap_types_dir()
+        return f"{cxx_compiler()} (C sim)"
+
+    def name_problem(self, name: str) -> str | None:
+        if name.lower().startswith("ap_"):
+            return f"--name {name!r}: names starting ap_ belong to the ap_types headers"
+        return super().name_problem(name)
+
+    def accepts(self, kind: str, formats: list[Any], cores: tuple[type, ...],
+                options: Any) -> str | None:
+        if kind not in self.kinds:
+            return (f"--target hls emits activation units only, not {kind} units: use "
+                    "--target verilog, c or python")
+        return super().accepts(kind, formats, cores, options)
+
+    def run(self, directory: Path, unit: Unit, space: InputSpace,
+            options: Any) -> dict[str, np.ndarray]:
+        return compile_and_run((directory / f"{unit.name}.h").resolve(), unit, space)
+
+
+_render = Renderer("hls")
+
+# Values per call of the array form in the harness: odd, so the last call is partial.
+_BATCH = 7
+
+
+def compile_and_run(header: Path, unit: Unit, space: InputSpace,
+                    flags: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Compile a C-simulation harness including the header with g++ (``HLS_FLAGS`` and the
+    ap_types headers), run it on every vector of ``space`` through the array form
+    ``NAME_activation`` (hls4ml's signature), check the scalar form agrees, and return the
+    outputs per output port."""
+    from actc.formats import NumberFormat
+
+    cxx = cxx_compiler()
+    ap = ap_types_dir()
+    fi, fo = unit.inputs[0].format, unit.outputs[0].format
+    assert isinstance(fi, NumberFormat) and isinstance(fo, NumberFormat)
+    sign = {True: "int", False: "uint"}
+    source = _render("common/harness.cpp.j2", header=header, name=unit.name, batch=_BATCH,
+                     in_t=f"ap_{sign[fi.signed]}<{fi.bits}>",
+                     out_t=f"ap_{sign[fo.signed]}<{fo.bits}>")
+    with tempfile.TemporaryDirectory(prefix="actc-hls-") as tmp:
+        t = Path(tmp)
+        (t / "harness.cpp").write_text(source)
+        exe = t / "harness"
+        cmd = [cxx, *(flags or HLS_FLAGS), "-isystem", str(ap), "-o", str(exe),
+               str(t / "harness.cpp")]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise ToolError(f"{cxx} failed on {header.name}:\n{(p.stdout + p.stderr)[-3000:]}")
+        inp = t / "vectors.txt"
+        inp.write_text("".join(f"{v}\n" for v in space.vectors["x"].tolist()))
+        p = subprocess.run([str(exe), str(inp)], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise ToolError(f"the HLS harness for {header.name} failed: {p.stderr[-2000:]}")
+        out = np.array(p.stdout.split(), dtype=np.int64)
+    return {unit.outputs[0].name: out}
