@@ -17,7 +17,8 @@ registers, for the Vivado and Vitis backends:
 - PyTorch handlers for ``nn.GELU``, ``nn.SiLU``, ``nn.Mish``, ``nn.Softplus``,
   ``nn.Hardswish`` and ``nn.Hardsigmoid``, which hls4ml 1.3 cannot convert: they become
   activation nodes that need an actc design (conversion stops with a message naming the
-  layer otherwise).
+  layer otherwise). Call ``register()`` before ``config_from_pytorch_model`` for such a
+  model (``use`` calls it too; importing this module changes nothing in hls4ml).
 
 Two ways in: before conversion, on the config (``config_from_pytorch_model(...,
 granularity="name")``), ``use`` sets the layer's output precision from the manifest and

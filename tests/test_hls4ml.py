@@ -103,6 +103,7 @@ def test_mlp_with_an_actc_gelu_is_hls4mls_dense_around_the_reference(designs, tm
     """Linear, GELU (hls4ml 1.3 has none: the actc design is its implementation), Linear.
     The activation's outputs (traced) equal the reference on the first layer's outputs,
     and the model's outputs equal hls4ml's own second layer run on the reference's."""
+    actc.hls4ml.register()  # before config_from_pytorch_model: hls4ml has no GELU handler
     torch.manual_seed(0)
     model = MLP().eval()
     manifest = designs["gelu_act"]
@@ -138,6 +139,7 @@ def test_mlp_with_an_actc_gelu_is_hls4mls_dense_around_the_reference(designs, tm
 
 
 def test_refusals_name_both_sides(designs, tmp_path):
+    actc.hls4ml.register()
     model = MLP().eval()
     config = _config(model, (16,), default_precision="ap_fixed<16,6>")
     with pytest.raises(ConfigError, match=r"layer 'fc1' is a Linear, not an element-wise "
