@@ -1,0 +1,90 @@
+"""--target hls beyond the matrix (tests/test_targets.py): the CLI, verify, the refusals, the
+ROM bits, the ap_types lookup."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import actc
+from actc.errors import TargetError
+from actc.targets.hls import ap_types_dir
+
+
+def _actc(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "actc", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd)
+
+
+def test_cli_compile_and_verify(tmp_path):
+    p = _actc("compile", "gelu(x)", "--target", "hls", "--in", "s10.6", "--out", "s10.7",
+              "--method", "knots", "--memory-bits", "400", "-o", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["gelu.h", "gelu.json"]
+    header = (tmp_path / "gelu.h").read_text()
+    assert "typedef ap_fixed<10, 4> gelu_in_t;" in header
+    assert "typedef ap_fixed<10, 3> gelu_out_t;" in header
+    assert "void gelu_activation(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in])" in header
+    p = _actc("verify", str(tmp_path / "gelu.json"))
+    assert p.returncode == 0 and "hls      g++ (C sim)                1024          0" in p.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["mac", "compile", "--multiplier", "drum:4", "--bits", "8", "--target", "hls"],
+     "actc: error: --target hls emits activation units only, not mac units: use --target "
+     "verilog, c or python\n"),
+    (["adc", "compile", "--converter", "adc:4", "--rows", "64", "--target", "hls"],
+     "actc: error: --target hls emits activation units only, not adc units: use --target "
+     "verilog, c or python\n"),
+    (["compile", "tanh(x)", "--in", "fp16", "--method", "geba", "--entries", "8", "--target",
+      "hls"],
+     "actc: error: --target hls takes fixed-point formats; fp16 is a float format: use "
+     "--target c or python, or fixed-point --in and --out\n"),
+    (["compile", "tanh(x)", "--bits", "8", "--target", "hls", "--name", "ap_tanh"],
+     "actc: error: --name 'ap_tanh': names starting ap_ belong to the ap_types headers\n"),
+])
+def test_refusals_one_line_exit_2_nothing_written(tmp_path, args, message):
+    out = tmp_path / "out"
+    p = _actc(*args, "-o", str(out))
+    assert (p.returncode, p.stderr) == (2, message)
+    assert not out.exists()
+
+
+def test_c_and_hls_together_are_refused():
+    with pytest.raises(TargetError, match=r"--target c and hls both write tanh_act.h: compile "
+                       "them into separate directories"):
+        actc.compile("tanh(x)", bits=6, target=["c", "hls"])
+
+
+def test_rom_bits_are_the_memory_bits():
+    """The tables the header stores, at their minimal widths, are memory_bits."""
+    for expr, opts in (("sigmoid(x)", dict(in_format="s12.8", out_format="u12.12",
+                                           method="optimal", entries=20)),
+                       ("tanh(x)", dict(in_format="s12.9", out_format="s12.11", method="auto",
+                                        memory_bits=900))):
+        r = actc.compile(expr, target="hls", **opts)
+        header = next(iter(v for k, v in r.files.items() if k.endswith(".h")))
+        bits = [int(b) for b in re.findall(r"; (\d+) ROM bits at the minimal width", header)]
+        assert sum(bits) == r.unit.memory_bits > 0
+
+
+def test_ap_types_lookup(tmp_path, monkeypatch):
+    assert (ap_types_dir() / "ap_fixed.h").is_file()  # hls4ml's copy (the test extra)
+    monkeypatch.setenv("ACTC_AP_TYPES", str(tmp_path))
+    with pytest.raises(actc.errors.ToolError, match=r"ACTC_AP_TYPES=.*: no ap_fixed.h there; "
+                       r"--target hls needs the ap_types headers"):
+        ap_types_dir()
+    (tmp_path / "ap_fixed.h").write_text("")
+    assert ap_types_dir() == tmp_path
+
+
+def test_verify_without_ap_types_is_one_line(tmp_path):
+    d = tmp_path / "d"
+    p = _actc("compile", "tanh(x)", "--bits", "6", "--target", "hls", "-o", str(d))
+    assert p.returncode == 0
+    p = _actc("verify", str(d / "tanh_act.json"),
+              env={**os.environ, "ACTC_AP_TYPES": str(tmp_path / "none")})
+    assert p.returncode == 2 and p.stderr.count("\n") == 1
+    assert p.stderr.startswith("actc: error: ACTC_AP_TYPES=")
