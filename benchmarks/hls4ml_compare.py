@@ -157,13 +157,14 @@ def actc_design(fn: str, out: str, bits: int, directory: Path, cost: bool) -> di
     return row
 
 
-def table_rows(cost: bool) -> list[dict]:
+def table_rows(cost: bool, outputs: list[str]) -> list[dict]:
     rows = []
     codes = np.arange(-(2**15), 2**15)
     x = codes / 1024.0
     with tempfile.TemporaryDirectory() as tmp:
         for fn in FUNCTIONS:
-            for out_t, out in OUTPUTS.items():
+            for out_t in outputs:
+                out = OUTPUTS[out_t]
                 bits = int(out_t.split("<")[1].split(",")[0])
                 h = hls4ml_outputs(fn, out_t, bits)
                 base = {"function": fn, "output": out_t,
@@ -175,6 +176,9 @@ def table_rows(cost: bool) -> list[dict]:
                     base[label] = actc_design(fn, out, budget, d, cost)
                 rows.append(base)
                 print(json.dumps(base), flush=True)
+                RESULTS.mkdir(exist_ok=True)
+                (RESULTS / "hls4ml_compare_rows.jsonl").write_text(
+                    "".join(json.dumps(r) + "\n" for r in rows))
     return rows
 
 
@@ -283,8 +287,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--no-cost", action="store_true", help="skip Yosys")
     ap.add_argument("--no-mlp", action="store_true")
+    ap.add_argument("--outputs", default=";".join(OUTPUTS),
+                    help="output precisions, ;-separated (default: all of them)")
     args = ap.parse_args()
-    rows = table_rows(not args.no_cost)
+    rows = table_rows(not args.no_cost, args.outputs.split(";"))
     mlp = None if args.no_mlp else mlp_accuracy(args.seeds)
     RESULTS.mkdir(exist_ok=True)
     result = {"conditions": "shared 2-core machine; every s16.10 input code; errors against "
