@@ -31,6 +31,29 @@ def test_cli_compile_and_verify(tmp_path):
     assert p.returncode == 0 and "hls      g++ (C sim)                1024          0" in p.stdout
 
 
+def test_cli_float_input_compile_and_verify(tmp_path):
+    """fp16 in, fp16 out: the 16-bit patterns as ap_uint<16>, every one of the 65536 run."""
+    p = _actc("compile", "tanh(x)", "--in", "fp16", "--method", "geba", "--entries", "12",
+              "--target", "hls", "-o", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    header = (tmp_path / "tanh_act.h").read_text()
+    assert "typedef ap_uint<16> tanh_act_in_t;" in header
+    assert "typedef ap_uint<16> tanh_act_out_t;" in header
+    p = _actc("verify", str(tmp_path / "tanh_act.json"))
+    assert p.returncode == 0 and "hls      g++ (C sim)               65536          0" in p.stdout
+
+
+def test_float_ports_are_float_and_ap_fixed():
+    r = actc.compile("sigmoid(x)", in_format="fp32", out_format="u12.12", method="geba",
+                     entries=16, target="hls")
+    header = r.files["sigmoid.h"]
+    assert "typedef float sigmoid_in_t;" in header
+    assert "typedef ap_ufixed<12, 0> sigmoid_out_t;" in header
+    # the tables are float32 bit patterns, 32 bits an entry (the P_LUT at its width)
+    bits = [int(b) for b in re.findall(r"; (\d+) ROM bits at the minimal width", header)]
+    assert sum(bits) == r.unit.memory_bits
+
+
 @pytest.mark.parametrize("args, message", [
     (["mac", "compile", "--multiplier", "drum:4", "--bits", "8", "--target", "hls"],
      "actc: error: --target hls emits activation units only, not mac units: use --target "
@@ -38,10 +61,6 @@ def test_cli_compile_and_verify(tmp_path):
     (["adc", "compile", "--converter", "adc:4", "--rows", "64", "--target", "hls"],
      "actc: error: --target hls emits activation units only, not adc units: use --target "
      "verilog, c or python\n"),
-    (["compile", "tanh(x)", "--in", "fp16", "--method", "geba", "--entries", "8", "--target",
-      "hls"],
-     "actc: error: --target hls takes fixed-point formats; fp16 is a float format: use "
-     "--target c or python, or fixed-point --in and --out\n"),
     (["compile", "tanh(x)", "--bits", "8", "--target", "hls", "--name", "ap_tanh"],
      "actc: error: --name 'ap_tanh': names starting ap_ belong to the ap_types headers\n"),
 ])
@@ -73,10 +92,12 @@ def test_rom_bits_are_the_memory_bits():
 def test_ap_types_lookup(tmp_path, monkeypatch):
     assert (ap_types_dir() / "ap_fixed.h").is_file()  # hls4ml's copy (the test extra)
     monkeypatch.setenv("ACTC_AP_TYPES", str(tmp_path))
-    with pytest.raises(actc.errors.ToolError, match=r"ACTC_AP_TYPES=.*: no ap_fixed.h there; "
-                       r"--target hls needs the ap_types headers"):
-        ap_types_dir()
-    (tmp_path / "ap_fixed.h").write_text("")
+    for header in ("ap_fixed.h", "ap_int.h", "hls_stream.h"):
+        with pytest.raises(actc.errors.ToolError, match=r"ACTC_AP_TYPES=.*: no ap_fixed.h and "
+                           r"ap_int.h and hls_stream.h there; --target hls needs the ap_types "
+                           r"headers \(ap_fixed.h, ap_int.h\) and hls_stream.h"):
+            ap_types_dir()
+        (tmp_path / header).write_text("")
     assert ap_types_dir() == tmp_path
 
 

@@ -8,40 +8,22 @@ import subprocess
 import numpy as np
 import pytest
 
-import actc
-from actc.targets import TARGETS, EmitInfo
+from actc.targets import TARGETS
 from actc.targets.c import WARNINGS, compile_and_run, sources
 from actc.targets.verilog import lint
 from actc.verification import verify
 
 from .cases import CASES
-from .conftest import grouped
+from .conftest import emitted_alone, grouped
 
 CXX_FLAGS = ["-x", "c++", "-std=c++11", *WARNINGS, "-O1"]
 
 
-_OUTSIDE_ALL: dict = {}
-
-
 def built_for(build, case, target):
     """The case compiled with ``--target all``; for a target outside ``all`` (hls, whose
-    NAME.h would clash with C's) the same fitted unit emitted by that target alone, into
-    its own directory."""
+    NAME.h would clash with C's) the same fitted unit emitted by that target alone."""
     d, r = build(*case)
-    if TARGETS[target].in_all:
-        return d, r
-    key = (case[0], target)
-    if key not in _OUTSIDE_ALL:
-        space = r.unit.input_space()
-        info = EmitInfo(version=actc.__version__, error=r.error, space=space,
-                        provenance={"expression": r.manifest["expression"], "method": r.method},
-                        expected=r.unit.evaluate(**space.vectors))
-        sub = d / target
-        sub.mkdir()
-        for name, text in TARGETS[target].emit(r.unit, info, TARGETS[target].options()).items():
-            (sub / name).write_text(text)
-        _OUTSIDE_ALL[key] = sub, r
-    return _OUTSIDE_ALL[key]
+    return (d, r) if TARGETS[target].in_all else emitted_alone(d, r, target)
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

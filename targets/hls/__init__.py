@@ -1,10 +1,11 @@
 """HLS C++ for Vitis HLS and Vivado HLS, and for hls4ml's C simulation: ``NAME.h`` with ap
 types (README "HLS C++"). Checked by compiling a C-simulation harness with g++ under strict
-warnings against the ap_types headers, and running it on every input code through both the
-scalar and the array (hls4ml) form.
+warnings against the ap_types headers, and running it on every input code through the array
+(hls4ml io_parallel) form, the stream (io_stream) form and the scalar form.
 
-The ap_types headers come from ``ACTC_AP_TYPES`` (a directory holding ap_fixed.h), else
-hls4ml's installed copy (``pip install 'actc[hls4ml]'``), else ``$XILINX_HLS/include``.
+The ap_types headers come from ``ACTC_AP_TYPES`` (a directory holding ap_fixed.h, ap_int.h
+and hls_stream.h), else hls4ml's installed copy (``pip install 'actc[hls4ml]'``), else
+``$XILINX_HLS/include``.
 """
 
 from __future__ import annotations
@@ -32,37 +33,49 @@ __all__ = ["HLS_FLAGS", "HlsTarget", "ap_types_dir", "compile_and_run"]
 # What the emitted C++ compiles clean under (README "HLS C++"). -O0: with optimisation,
 # g++ 12 reports -Wuninitialized inside the ap_types headers' own default constructors
 # (ap_private.h reads VAL in clearUnusedBits) in any program that uses them; the ap_types
-# directory is a system include (-isystem) for the same reason.
-HLS_FLAGS = ["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-O0"]
+# directory is a system include (-isystem) for the same reason. -ffp-contract=off: the float
+# datapath's multiply and add are rounded one by one (README "Float inputs").
+HLS_FLAGS = ["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-O0",
+             "-ffp-contract=off"]
 
 # Names the header cannot take: C++ keywords, the namespaces and types an HLS project has
 # in scope (hls4ml's nnet, hls, std, the ap types); names starting ap_ or AP_ are refused too
 # (the ap_types headers define AP_TRN, AP_SAT, ... at global scope).
 HLS_RESERVED = C_KEYWORDS | frozenset({"nnet", "hls", "std", "half"})
 
-_AP_TYPES_HELP = ("--target hls needs the ap_types headers (ap_fixed.h, ap_int.h): pip install "
-                  "'actc[hls4ml]' (hls4ml ships them), or set ACTC_AP_TYPES to a directory "
-                  "holding them (Vitis HLS: $XILINX_HLS/include)")
+_AP_TYPES_HELP = ("--target hls needs the ap_types headers (ap_fixed.h, ap_int.h) and "
+                  "hls_stream.h: pip install 'actc[hls4ml]' (hls4ml ships them), or set "
+                  "ACTC_AP_TYPES to a directory holding them (Vitis HLS: $XILINX_HLS/include)")
 
 
 def ap_types_dir() -> Path:
-    """The directory holding ap_fixed.h: ``$ACTC_AP_TYPES``, else hls4ml's installed
-    ``templates/vivado/ap_types``, else ``$XILINX_HLS/include``; ToolError when none has it."""
+    """The directory holding ap_fixed.h, ap_int.h and hls_stream.h: ``$ACTC_AP_TYPES``, else
+    hls4ml's installed ``templates/vivado/ap_types``, else ``$XILINX_HLS/include``;
+    ToolError when none has them."""
     env = os.environ.get("ACTC_AP_TYPES")
     if env:
         p = Path(env)
-        if not (p / "ap_fixed.h").is_file():
-            raise ToolError(f"ACTC_AP_TYPES={env}: no ap_fixed.h there; {_AP_TYPES_HELP}")
+        if not _has_headers(p):
+            raise ToolError(f"ACTC_AP_TYPES={env}: no {' and '.join(_HEADERS)} there; "
+                            f"{_AP_TYPES_HELP}")
         return p
     spec = importlib.util.find_spec("hls4ml")
     if spec is not None and spec.origin:
         p = Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
-        if (p / "ap_fixed.h").is_file():
+        if _has_headers(p):
             return p
     xilinx = os.environ.get("XILINX_HLS")
-    if xilinx and (Path(xilinx) / "include" / "ap_fixed.h").is_file():
+    if xilinx and _has_headers(Path(xilinx) / "include"):
         return Path(xilinx) / "include"
     raise ToolError(_AP_TYPES_HELP)
+
+
+# What the check compiles against: the ap types, and hls::stream for the stream form.
+_HEADERS = ("ap_fixed.h", "ap_int.h", "hls_stream.h")
+
+
+def _has_headers(p: Path) -> bool:
+    return all((p / h).is_file() for h in _HEADERS)
 
 
 def cxx_compiler() -> str:
@@ -110,18 +123,22 @@ def compile_and_run(header: Path, unit: Unit, space: InputSpace,
                     flags: list[str] | None = None) -> dict[str, np.ndarray]:
     """Compile a C-simulation harness including the header with g++ (``HLS_FLAGS`` and the
     ap_types headers), run it on every vector of ``space`` through the array form
-    ``NAME_activation`` (hls4ml's signature), check the scalar form agrees, and return the
-    outputs per output port."""
+    ``NAME_activation`` (hls4ml's signature), check the stream and scalar forms agree, and
+    return the outputs per output port."""
     from actc.formats import NumberFormat
 
     cxx = cxx_compiler()
     ap = ap_types_dir()
     fi, fo = unit.inputs[0].format, unit.outputs[0].format
-    assert isinstance(fi, NumberFormat) and isinstance(fo, NumberFormat)
-    sign = {True: "int", False: "uint"}
+
+    def code_type(f: Any) -> str:  # an ap_int/ap_uint of the code (a 16-bit float's pattern)
+        return f"ap_{'int' if isinstance(f, NumberFormat) and f.signed else 'uint'}<{f.bits}>"
+
     source = _render("common/harness.cpp.j2", header=header, name=unit.name, batch=_BATCH,
-                     in_t=f"ap_{sign[fi.signed]}<{fi.bits}>",
-                     out_t=f"ap_{sign[fo.signed]}<{fo.bits}>")
+                     marker=activation.design_marker(unit.name),
+                     in_t=code_type(fi), out_t=code_type(fo),
+                     in_float=fi.is_float and fi.bits == 32,
+                     out_float=fo.is_float and fo.bits == 32)
     with tempfile.TemporaryDirectory(prefix="actc-hls-") as tmp:
         t = Path(tmp)
         (t / "harness.cpp").write_text(source)

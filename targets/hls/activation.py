@@ -4,13 +4,18 @@
 hls4ml's activation signature, every internal signal an ``ap_int``/``ap_uint`` of the IR's
 range of it (``signals()``), tables as ``static const`` arrays with their ROM pragmas.
 
-Integer cores only: the float datapath (fp32/fp16/bf16 inputs) is the C target's.
+Float inputs (fp32, fp16, bf16; ``FloatSegmentCore``) take the C target's float32 datapath,
+written in C++: ``float`` ports for fp32, the 16-bit pattern as ``ap_uint<16>`` for fp16 and
+bf16, tables of float32 bit patterns read through a union (as the ap_types headers convert
+doubles), every float operation its own statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from actc.activation.ir import (
     ActivationUnit,
@@ -26,11 +31,11 @@ from actc.unit import Range
 from ..base import EmitInfo, Renderer
 from ..c.activation import design_hash
 from ..c.literals import c_literal
-from ..views import activation_header, fold_expression
+from ..views import activation_header, float_output_constants, fold_expression
 from ..widths import verilog_bits
 from .tables import HlsTable
 
-__all__ = ["accepts", "ap_format", "ap_type", "emit", "io_types"]
+__all__ = ["accepts", "ap_format", "ap_type", "design_marker", "emit", "io_types"]
 
 
 def ap_type(*ranges: Range) -> str:
@@ -58,10 +63,18 @@ def ap_format(f: NumberFormat) -> str | None:
     return f"ap_{u}fixed<{f.bits}, {f.bits - frac}>"
 
 
-def io_types(f: NumberFormat) -> tuple[str, bool]:
+def io_types(f: Any) -> tuple[str, bool]:
     """(type, real): the port type, and whether its value is the format's real value (an
-    ap_fixed of the format) or only its code (an ap_int/ap_uint of the code: affine
-    formats, whose scale is not a power of two or whose zero point is not 0)."""
+    ap_fixed of the format, or ``float`` for fp32) or only its code (an ap_int/ap_uint of the
+    code: affine formats, whose scale is not a power of two or whose zero point is not 0;
+    ``ap_uint<16>`` holding the bit pattern of fp16 and bf16).
+
+    >>> from actc.formats import parse_format
+    >>> [io_types(parse_format(t, "x")) for t in ("s8.4", "u8:0.1:3", "fp32", "bf16")]
+    [('ap_fixed<8, 4>', True), ('ap_uint<8>', False), ('float', True), ('ap_uint<16>', False)]
+    """
+    if f.is_float:
+        return ("float", True) if f.kind == "fp32" else ("ap_uint<16>", False)
     t = ap_format(f)
     if t is not None:
         return t, True
@@ -69,13 +82,14 @@ def io_types(f: NumberFormat) -> tuple[str, bool]:
 
 
 def accepts(formats: list[Any], cores: tuple[type, ...], options: Any) -> str | None:
-    """Fixed-point ports only."""
-    fi = formats[0]
-    if fi.is_float or (len(formats) > 1 and formats[1].is_float):
-        f = fi if fi.is_float else formats[1]
-        return (f"--target hls takes fixed-point formats; {f.text} is a float format: use "
-                "--target c or python, or fixed-point --in and --out")
+    """Every activation: fixed-point and float ports alike."""
     return None
+
+
+def design_marker(name: str) -> str:
+    """The macro a header defines once its design is included (``_STREAM`` appended: its
+    stream form is declared)."""
+    return f"ACTC_{name.upper()}_DESIGN"
 
 
 def _lit(v: int) -> str:
@@ -256,17 +270,61 @@ def _frame(unit: ActivationUnit, s: dict[str, Range]) -> dict[str, Any]:
     return ctx
 
 
+def _float(unit: ActivationUnit) -> tuple[str, list[HlsTable], dict]:
+    """The float32 datapath (FloatSegmentCore, README "Float inputs"), as the C target's:
+    P_LUT, X, Y and DY tables of float32 bit patterns, the output conversion."""
+    core: FloatSegmentCore = unit.core
+    fi, fo = unit.in_format, unit.out_format
+    name = unit.name
+    s = core.signals()
+    x_bits = 32 if fi.kind == "fp32" else 16  # type: ignore[attr-defined]
+    tab = {
+        "p": HlsTable.of(f"{name}_p_lut", core.p_lut, "first candidate segment per bucket",
+                         "rom_1p", s["p"]),
+        "x": HlsTable.patterns(f"{name}_x_lut", core.breakpoints, "segment starts, float32 "
+                               "bits, ascending", "complete", x_bits),
+        "y": HlsTable.patterns(f"{name}_y_lut", core.values, "segment values at their starts, "
+                               "float32 bits", "rom_1p", 32),
+        "dy": HlsTable.patterns(f"{name}_dy_lut", core.slopes, "segment slopes, float32 bits",
+                                "rom_1p", 32),
+    }
+    nb = (core.p_emax - core.p_emin + 1) << core.p_mant
+    out_kind = fo.kind if fo.is_float else "fixed"  # type: ignore[attr-defined]
+    f32 = np.float32
+    ctx: dict[str, Any] = {
+        "in_kind": fi.kind, "out_kind": out_kind,  # type: ignore[attr-defined]
+        "segments": core.segments, "steps": core.search_steps,
+        "lo_bits": f"0x{core.lo:08X}", "hi_bits": f"0x{core.hi:08X}",
+        "lo": repr(float(np.array([core.lo], dtype=np.uint32).view(f32)[0])),
+        "hi": repr(float(np.array([core.hi], dtype=np.uint32).view(f32)[0])),
+        "emin": core.p_emin, "emax": core.p_emax, "mbits": core.p_mant,
+        "i_t": ap_type(s["index"]),
+        "p_read": tab["p"].read(f"(b >> 31) ? ({nb - 1}u - bucket) : ({nb}u + bucket)"),
+        "x_next": tab["x"].read(_idx("i + 1u")), "x_read": tab["x"].read(_idx("i")),
+        "y_read": tab["y"].read(_idx("i")), "dy_read": tab["dy"].read(_idx("i")),
+        "out_api": (f"the output is the {out_kind} " + ("value" if out_kind == "fp32"
+                                                          else "bit pattern")
+                    if fo.is_float else f"the output is the {fo.text} code, rounded half "
+                    "to even"),
+    }
+    if not fo.is_float:
+        ctx.update(float_output_constants(fo), q_t=ap_type((fo.code_min, fo.code_max)))
+    return "activation/float.h.j2", list(tab.values()), ctx
+
+
 def emit(unit: ActivationUnit, info: EmitInfo, options: Any) -> dict[str, str]:
-    assert not isinstance(unit.core, FloatSegmentCore)
-    s = unit.signals()
-    template, tables, ctx = _CORES[type(unit.core)](unit, s)
-    ctx.update(_frame(unit, s))
+    if isinstance(unit.core, FloatSegmentCore):
+        template, tables, ctx = _float(unit)
+    else:
+        s = unit.signals()
+        template, tables, ctx = _CORES[type(unit.core)](unit, s)
+        ctx.update(_frame(unit, s))
     ctx.update(activation_header(unit, info))
-    in_t, in_real = io_types(unit.in_format)  # type: ignore[arg-type]
-    out_t, out_real = io_types(unit.out_format)  # type: ignore[arg-type]
+    in_t, in_real = io_types(unit.in_format)
+    out_t, out_real = io_types(unit.out_format)
     ctx.update(
         guard=f"ACTC_{unit.name.upper()}_{design_hash(unit)}_HLS_H",
-        marker=f"ACTC_{unit.name.upper()}_DESIGN", table_list=tables,
+        marker=design_marker(unit.name), table_list=tables,
         table_bits=sum(t.bits for t in tables), in_t=in_t, out_t=out_t, in_real=in_real,
         out_real=out_real,
     )

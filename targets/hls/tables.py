@@ -44,6 +44,7 @@ class HlsTable:
     bias: int
     storage: str
     bits: int
+    hex_digits: int = 0  # entries printed as 0x... with this many digits (bit patterns)
 
     @classmethod
     def of(cls, symbol: str, values: Iterable[int], note: str, storage: str,
@@ -54,11 +55,23 @@ class HlsTable:
         bits = len(vals) * stored_width(vals)[0]
         return cls(symbol, tuple(v - bias for v in vals), note, ctype, bias, storage, bits)
 
+    @classmethod
+    def patterns(cls, symbol: str, values: Iterable[int], note: str, storage: str,
+                 width: int) -> HlsTable:
+        """A table of float32 bit patterns (``uint32_t``, printed in hex), ``width`` bits an
+        entry in hardware: 32, or 16 for the breakpoints of a 16-bit input kind (input
+        values), as ``memory_bits`` counts them."""
+        vals = tuple(int(v) for v in values)
+        assert storage in STORAGE and all(0 <= v < 1 << 32 for v in vals)
+        return cls(symbol, vals, note, "uint32_t", 0, storage, len(vals) * width, 8)
+
     @property
     def count(self) -> int:
         return len(self.stored)
 
     def rows(self, per_row: int) -> list[str]:
+        if self.hex_digits:
+            return rows(self.stored, per_row, lambda v: f"0x{v:0{self.hex_digits}X}u")
         return rows(self.stored, per_row, c_element)
 
     def read(self, index: str) -> str:
