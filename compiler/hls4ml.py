@@ -36,9 +36,10 @@ manifest's input format and the output precision its output format, as ap_fixed 
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -83,6 +84,7 @@ _FUNCTIONS: dict[str, Any] = {
     "selu": lambda x, a: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772
                                                         * np.expm1(x)),
     "leakyrelu": lambda x, a: np.where(x > 0, x, (0.01 if a is None else a) * x),
+    "thresholdedrelu": lambda x, a: np.where(x > (1.0 if a is None else a), x, 0.0),
     "gelu": lambda x, a: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))),
     "silu": lambda x, a: x * _sigmoid(x),
     "mish": lambda x, a: x * np.tanh(np.logaddexp(0.0, x)),
@@ -101,7 +103,8 @@ class Design:
         from actc.targets.hls.activation import ap_format
 
         self.path = Path(manifest).resolve()
-        self.manifest, unit = load(self.path)
+        self.manifest, loaded = load(self.path)
+        unit = cast(Any, loaded)  # an ActivationUnit, checked next
         if unit.kind != "activation":
             raise ManifestError(f"{self.path.name} holds a {unit.kind} unit; hls4ml layers take "
                                 "activation designs")
@@ -138,7 +141,10 @@ class Design:
         error (plus one output LSB) on some input code: a design for another function."""
         f = _FUNCTIONS.get(activation.lower())
         if f is None:
-            return
+            raise ConfigError(
+                f"layer {layer!r} computes {activation}, which actc cannot check "
+                f"{self.path.name} ({self.manifest['expression']}) against: pass "
+                "check_function=False if the design is meant for it")
         fi, fo = self.unit.in_format, self.unit.out_format
         codes = self.unit.input_space().vectors["x"]
         x = fi.real(codes)
@@ -191,7 +197,7 @@ def _classes() -> dict[str, Any]:
     from hls4ml.model.layers import Layer
     from hls4ml.model.optimizer import ModelOptimizerPass, OptimizerPass
 
-    class ActcActivation(Layer):  # type: ignore[misc]
+    class ActcActivation(Layer):
         """An activation computed by an actc design (its HLS header)."""
 
         _expected_attributes = [
@@ -211,14 +217,14 @@ def _classes() -> dict[str, Any]:
     static const unsigned reuse_factor = {reuse};
 }};\n"""
 
-    class ActcConfigTemplate(LayerConfigTemplate):  # type: ignore[misc]
+    class ActcConfigTemplate(LayerConfigTemplate):
         def __init__(self) -> None:
             super().__init__(ActcActivation)
 
         def format(self, node: Any) -> str:
             return config_template.format(**self._default_config_params(node))
 
-    class ActcFunctionTemplate(FunctionCallTemplate):  # type: ignore[misc]
+    class ActcFunctionTemplate(FunctionCallTemplate):
         def __init__(self) -> None:
             super().__init__(ActcActivation, include_header=[])
 
@@ -233,7 +239,7 @@ def _classes() -> dict[str, Any]:
             node.set_attr("include_header", [f"actc/{node.get_attr('actc_name')}.h"])
             return out
 
-    class ActcActivationPass(OptimizerPass):  # type: ignore[misc]
+    class ActcActivationPass(OptimizerPass):
         """Replaces an activation node that carries an actc design by an ActcActivation."""
 
         def match(self, node: Any) -> bool:
@@ -263,7 +269,7 @@ def _classes() -> dict[str, Any]:
                 (d / f"{node.get_attr('actc_name')}.h").write_text(node.get_attr("actc_header"))
         return False
 
-    class ActcWriteHeaders(ModelOptimizerPass):  # type: ignore[misc]
+    class ActcWriteHeaders(ModelOptimizerPass):
         def __init__(self) -> None:
             super().__init__("actc_write_headers", write_headers)
 
@@ -340,7 +346,7 @@ def _replace(model: Any, node: Any, design: Design, check: bool,
     ``set_input`` (conversion from a config): the input tensor's precision may be set from
     the design where hls4ml chose it."""
     name = node.name
-    if node.class_name not in _ELEMENTWISE:
+    if node.class_name not in _ELEMENTWISE + ("ActcActivation",):
         raise ConfigError(f"layer {name!r} is a {node.class_name}, not an element-wise "
                           "activation: an actc design replaces Activation layers (ReLU, "
                           "Sigmoid, Tanh, GELU, ...)")
@@ -348,9 +354,6 @@ def _replace(model: Any, node: Any, design: Design, check: bool,
     if backend not in BACKENDS:
         raise ConfigError(f"actc designs take the {' and '.join(BACKENDS)} backends, not "
                           f"{backend}")
-    io = model.config.get_config_value("IOType")
-    if io != "io_parallel":
-        raise ConfigError(f"layer {name!r}: actc designs take io_type io_parallel, not {io}")
     have_in = node.get_input_variable().type.precision
     if not _same(have_in, design.in_type) and set_input and _set_input(model, node, design):
         have_in = node.get_input_variable().type.precision
@@ -367,15 +370,62 @@ def _replace(model: Any, node: Any, design: Design, check: bool,
             f"{design.path.name}'s output format {design.unit.out_format.text} "
             f"({design.out_type}): set its result precision to {design.out_type} "
             "(actc.hls4ml.use on the config does), or compile the design with --out matching it")
+    # the layer's function (an ActcActivation keeps the one of the layer it replaced)
+    actc_node = node.class_name == "ActcActivation"
+    activation = str(node.get_attr("actc_activation" if actc_node else "activation", ""))
+    param = node.get_attr("actc_activ_param" if actc_node else "activ_param")
     if check:
-        design.check_function(name, str(node.get_attr("activation", "")),
-                              node.get_attr("activ_param"))
-    attrs = {"actc_name": design.name, "actc_header": design.header(),
+        design.check_function(name, activation, param)
+    header = design.header()
+    _check_names(model, node, design, header)
+    attrs = {"actc_name": design.name, "actc_header": header,
              "actc_precision": _hls_precision(design.out_type), _ATTR: str(design.path),
-             "n_in": node.get_attr("n_in")}
+             "n_in": node.get_attr("n_in"), "actc_activation": activation}
+    if param is not None:
+        attrs["actc_activ_param"] = param
     new = model.make_node("ActcActivation", name, attrs, list(node.inputs), list(node.outputs))
     model.replace_node(node, new)
     return new
+
+
+# hls4ml's own global names: weight arrays (w2, b2, s4, ...), layer configs, output arrays and
+# their types (layer2_out, layer2_t), the model's ports' types.
+_HLS4ML_NAME = re.compile(r"^((w|b|s|z|p|d|t|e|a|wr|br|tl|th|output_transform_w)\d+|config\d+|"
+                          r"layer\d+_\w*|input_t|result_t)$")
+
+
+def _check_names(model: Any, node: Any, design: Design, header: str) -> None:
+    """ConfigError when the header's global names (NAME, NAME_in_t, NAME_out_t, NAME_core,
+    NAME_activation) clash with the project's (hls4ml's weight arrays, types and configs, the
+    top function), or when another layer has a different design of the same name (the second
+    header would stop the build with #error)."""
+    ours = {design.name, *(f"{design.name}_{s}" for s in ("in_t", "out_t", "core",
+                                                          "activation"))}
+    theirs: dict[str, str] = {}
+    project = model.config.get_project_name()
+    for n in (project, f"{project}_float", f"{project}_double"):
+        theirs[n] = "the project's top function"
+    for other in model.get_layers():
+        if other is node:
+            continue
+        theirs[f"config{other.index}"] = f"layer {other.name!r}'s config"
+        for v in (*other.variables.values(), *other.weights.values()):
+            theirs[v.name] = f"layer {other.name!r}'s {v.name}"
+            theirs[v.type.name] = f"layer {other.name!r}'s type {v.type.name}"
+        for t in other.types.values():
+            theirs[t.name] = f"layer {other.name!r}'s type {t.name}"
+        if other.class_name == "ActcActivation" and other.get_attr("actc_name") == design.name \
+                and other.get_attr("actc_header") != header:
+            raise ConfigError(
+                f"layers {other.name!r} and {node.name!r} take different designs named "
+                f"{design.name!r} ({other.get_attr(_ATTR)} and {design.path}): compile one "
+                "with another --name")
+    for n in sorted(ours):
+        what = theirs.get(n) or ("hls4ml's names" if _HLS4ML_NAME.match(n) else None)
+        if what:
+            raise ConfigError(f"{design.path.name}: the design name {design.name!r} gives the "
+                              f"header the global {n}, which clashes with {what}: compile the "
+                              "design with another --name")
 
 
 def use(model_or_config: Any, layer: str, manifest: str | Path, *,
@@ -422,6 +472,10 @@ def use(model_or_config: Any, layer: str, manifest: str | Path, *,
         raise ConfigError(f"the hls4ml model has no layer {layer!r}" +
                           (f"; its layers: {names}" if names else ""))
     new = _replace(model_or_config, graph[layer], design, check_function)
+    # A compiled model would go on predicting with the library it has, built without the
+    # design: drop it, so that predict() asks for compile() (hls4ml: "Model not compiled").
+    if getattr(model_or_config, "_top_function_lib", None) is not None:
+        model_or_config._top_function_lib = None
     # the conversion's later passes for the new node: backend types, then its templates
     from hls4ml.model.optimizer import get_optimizer
 
@@ -438,6 +492,10 @@ def _check_torch_module(model: Any, layer: str) -> None:
     """Before conversion: refuse a layer whose PyTorch module is not an activation."""
     if model is None:
         return
+    import inspect
+
+    if layer in inspect.signature(model.forward).parameters:
+        raise ConfigError(f"layer {layer!r} is the model's input, not an activation")
     modules = {name.replace(".", "_"): m for name, m in model.named_modules()}
     m = modules.get(layer)
     if m is None:

@@ -31,10 +31,19 @@ def designs(tmp_path_factory):
         ("tanh_act", "tanh(x)", dict(in_format="s16.10", out_format="s16.15", method="auto",
                                      memory_bits=1500)),
         ("sig_affine", "sigmoid(x)", dict(in_format="s8:0.05:0", out_format="u8.8")),
+        ("sig_uniform", "sigmoid(x)", dict(in_format="s16.10", out_format="u16.16",
+                                           method="uniform", entries=64, interpolate=True)),
+        ("w2", "sigmoid(x)", dict(in_format="s16.10", out_format="s16.10", method="uniform",
+                                  entries=32)),
+        ("dup", "sigmoid(x)", dict(in_format="s16.10", out_format="u16.16", method="uniform",
+                                   entries=32)),
+        ("dup_other", "tanh(x)", dict(in_format="s16.10", out_format="s16.15",
+                                      method="uniform", entries=32)),
     ):
-        r = actc.compile(expr, name=name, **opts)
+        design_name = "dup" if name == "dup_other" else name  # two designs of one name
+        r = actc.compile(expr, name=design_name, **opts)
         r.write(d / name)
-        out[name] = d / name / f"{name}.json"
+        out[name] = d / name / f"{design_name}.json"
     return out
 
 
@@ -43,9 +52,9 @@ def _config(model, shape, **kw):
                                                   backend="Vitis", **kw)
 
 
-def _convert(model, config, out_dir):
+def _convert(model, config, out_dir, io_type="io_parallel"):
     return hls4ml.converters.convert_from_pytorch_model(
-        model, hls_config=config, output_dir=str(out_dir), backend="Vitis", io_type="io_parallel")
+        model, hls_config=config, output_dir=str(out_dir), backend="Vitis", io_type=io_type)
 
 
 class Alone(torch.nn.Module):
@@ -77,6 +86,17 @@ def test_activation_alone_matches_the_reference_on_every_code(designs, tmp_path)
     # the project holds the header --target hls emits for the design
     assert (tmp_path / "prj" / "firmware" / "actc" / "sig.h").read_text() == \
         actc.hls4ml.Design(manifest).header()
+
+    # Another design on the compiled model: predict() must not run the old library.
+    other = designs["sig_uniform"]
+    actc.hls4ml.use(model, layer="sig", manifest=other)
+    with pytest.raises(Exception, match="Model not compiled"):
+        model.predict(np.zeros((1, 256), dtype=np.float32))
+    model.compile()
+    got = model.predict(unit.in_format.real(codes).reshape(-1, 256).astype(np.float32))
+    got_codes = np.asarray(got, dtype=np.float64).reshape(-1) / unit.out_format.scale
+    want = load_module(other.parent / "sig_uniform.py").evaluate(codes)
+    assert np.array_equal(got_codes, want) and not np.array_equal(want, reference.evaluate(codes))
 
 
 class MLP(torch.nn.Module):
@@ -135,6 +155,45 @@ def test_mlp_with_an_actc_gelu_is_hls4mls_dense_around_the_reference(designs, tm
     assert np.array_equal(np.asarray(y), np.asarray(y2))
 
 
+class TwoActivations(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, 12)
+        self.sig = torch.nn.Sigmoid()
+        self.fc2 = torch.nn.Linear(12, 8)
+        self.act = torch.nn.Tanh()
+        self.fc3 = torch.nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc3(self.act(self.fc2(self.sig(self.fc1(x)))))
+
+
+def test_two_actc_layers_in_io_stream(designs, tmp_path):
+    """Two actc layers (sigmoid, tanh) in one model, io_stream (the header's stream form):
+    each layer's outputs, traced, equal its design's reference on its inputs."""
+    torch.manual_seed(1)
+    model = TwoActivations().eval()
+    config = _config(model, (16,), default_precision="ap_fixed<16,6>")
+    actc.hls4ml.use(config, layer="sig", manifest=designs["sig"])
+    actc.hls4ml.use(config, layer="act", manifest=designs["tanh_act"])
+    for layer in config["LayerName"].values():
+        layer["Trace"] = True
+    hmodel = _convert(model, config, tmp_path / "two", io_type="io_stream")
+    assert [n.class_name for n in hmodel.get_layers()] == \
+        ["Input", "Dense", "ActcActivation", "Dense", "ActcActivation", "Dense"]
+    x = np.random.default_rng(1).normal(0, 2, size=(200, 16)).astype(np.float32)
+    _, trace = hmodel.trace(x)
+    for layer, before, key in (("sig", "fc1", "sig"), ("act", "fc2", "tanh_act")):
+        manifest = designs[key]
+        _, unit = load(manifest)
+        codes_in = trace[before].reshape(-1) / unit.in_format.scale
+        assert np.array_equal(codes_in, np.round(codes_in))
+        want = load_module(manifest.parent / f"{key}.py").evaluate(codes_in.astype(np.int64))
+        assert np.array_equal(trace[layer].reshape(-1) / unit.out_format.scale, want)
+        assert len(np.unique(want)) > 100
+        assert (tmp_path / "two" / "firmware" / "actc" / f"{key}.h").is_file()
+
+
 # --- refusals (conversion only, no compile) ------------------------------------------------
 
 
@@ -161,6 +220,50 @@ def test_refusals_name_both_sides(designs, tmp_path):
     with pytest.raises(ConfigError, match=r"layer 'act' computes gelu, but tanh_act.json "
                        r"\(tanh\(x\)\) is .* away from it"):
         _convert(model, config, tmp_path / "wrongfn")
+
+
+def test_names_that_clash_are_refused(designs, tmp_path):
+    """A design named like one of hls4ml's globals (w2, the first layer's weights), two
+    different designs of one name, the model's input as the layer."""
+    model = TwoActivations().eval()
+    config = _config(model, (16,), default_precision="ap_fixed<16,6>")
+    with pytest.raises(ConfigError, match=r"^layer 'x' is the model's input, not an "
+                       r"activation$"):
+        actc.hls4ml.use(config, layer="x", manifest=designs["sig"])
+    actc.hls4ml.use(config, layer="sig", manifest=designs["w2"])
+    with pytest.raises(ConfigError, match=r"^w2.json: the design name 'w2' gives the header "
+                       r"the global w2, which clashes with layer 'fc1''s w2: compile the design "
+                       r"with another --name$"):
+        _convert(model, config, tmp_path / "w2")
+    config = _config(model, (16,), default_precision="ap_fixed<16,6>")
+    actc.hls4ml.use(config, layer="sig", manifest=designs["dup"])
+    actc.hls4ml.use(config, layer="act", manifest=designs["dup_other"])
+    with pytest.raises(ConfigError, match=r"^layers 'sig' and 'act' take different designs "
+                       r"named 'dup' \(.*dup/dup.json and .*dup_other/dup.json\): compile one "
+                       r"with another --name$"):
+        _convert(model, config, tmp_path / "dup")
+    # the same design on two layers is one header
+    config = _config(model, (16,), default_precision="ap_fixed<16,6>")
+    actc.hls4ml.use(config, layer="sig", manifest=designs["dup"])
+    config["LayerName"]["fc2"]["Precision"]["result"] = "ap_fixed<16,6>"
+    actc.hls4ml.use(config, layer="act", manifest=designs["dup"], check_function=False)
+    h = _convert(model, config, tmp_path / "same")
+    assert [n.get_attr("actc_name") for n in h.get_layers()
+            if n.class_name == "ActcActivation"] == ["dup", "dup"]
+
+
+def test_bad_manifests_and_unknown_functions(designs, tmp_path):
+    config = _config(Alone(), (8,))
+    with pytest.raises(ManifestError, match=r"manifest '.*none.json' not found"):
+        actc.hls4ml.use(config, layer="sig", manifest=tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ManifestError, match=r"bad.json' is damaged: invalid JSON"):
+        actc.hls4ml.use(config, layer="sig", manifest=tmp_path / "bad.json")
+    assert "ActcManifest" not in config["LayerName"]["sig"]  # nothing changed
+    with pytest.raises(ConfigError, match=r"^layer 'a' computes swish_beta, which actc cannot "
+                       r"check sig.json \(sigmoid\(x\)\) against: pass check_function=False if "
+                       r"the design is meant for it$"):
+        actc.hls4ml.Design(designs["sig"]).check_function("a", "swish_beta", None)
 
 
 def test_model_precisions_must_match(designs, tmp_path):
