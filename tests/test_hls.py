@@ -71,6 +71,26 @@ def test_refusals_one_line_exit_2_nothing_written(tmp_path, args, message):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["INLINE", "errno", "offsetof", "nnet", "SC_RND", "half"])
+def test_names_the_headers_define_are_refused(name):
+    """Macros the ap_types headers leave defined, and names an HLS project has in scope."""
+    with pytest.raises(TargetError, match=rf"^--name {name!r} is a reserved word in one of the "
+                       "targets: pick another$"):
+        actc.compile("tanh(x)", bits=6, target="hls", name=name)
+
+
+def test_reserved_macros_are_the_headers_macros(tmp_path):
+    """Every name in AP_TYPES_MACROS is a macro once the headers are included (g++ -dM)."""
+    from actc.targets.hls import AP_TYPES_MACROS
+
+    src = tmp_path / "m.cpp"
+    src.write_text('#include "ap_fixed.h"\n#include "ap_int.h"\n#include "hls_stream.h"\n')
+    out = subprocess.run(["g++", "-std=c++14", "-dM", "-E", "-isystem", str(ap_types_dir()),
+                          str(src)], capture_output=True, text=True, check=True).stdout
+    defined = {line.split()[1].split("(")[0] for line in out.splitlines()}
+    assert AP_TYPES_MACROS <= defined
+
+
 def test_c_and_hls_together_are_refused():
     with pytest.raises(TargetError, match=r"--target c and hls both write tanh_act.h: compile "
                        "them into separate directories"):

@@ -28,7 +28,8 @@ from ..base import Renderer, Target
 from ..c import C_KEYWORDS
 from . import activation
 
-__all__ = ["HLS_FLAGS", "HlsTarget", "ap_types_dir", "compile_and_run"]
+__all__ = ["AP_TYPES_MACROS", "HLS_FLAGS", "HLS_RESERVED", "HlsTarget", "ap_types_dir",
+           "compile_and_run"]
 
 # What the emitted C++ compiles clean under (README "HLS C++"). -O0: with optimisation,
 # g++ 12 reports -Wuninitialized inside the ap_types headers' own default constructors
@@ -41,7 +42,23 @@ HLS_FLAGS = ["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow
 # Names the header cannot take: C++ keywords, the namespaces and types an HLS project has
 # in scope (hls4ml's nnet, hls, std, the ap types); names starting ap_ or AP_ are refused too
 # (the ap_types headers define AP_TRN, AP_SAT, ... at global scope).
-HLS_RESERVED = C_KEYWORDS | frozenset({"nnet", "hls", "std", "half"})
+# Macros that stay defined once ap_fixed.h, ap_int.h and hls_stream.h are included (hls4ml's
+# copy, g++ 12, glibc; `g++ -dM -E`), which a design name would be expanded into: the ap_types
+# headers' own ones without an AP_ prefix, and the lowercase ones of the C library headers
+# they pull in. (Uppercase C library macros, EINVAL and the like, are left to the compiler.)
+AP_TYPES_MACROS = frozenset("""
+INLINE BIAS BIT_WIDTH_UPPER_LIMIT MAX_MODE DOUBLE_BIAS DOUBLE_EXP DOUBLE_MAN DOUBLE_CMP_AF
+FLOAT_BIAS FLOAT_EXP FLOAT_MAN HALF_BIAS HALF_EXP HALF_MAN APFX_IEEE_DOUBLE_E_MAX
+APFX_IEEE_DOUBLE_E_MIN AF_REF_REL_OP_WITH_AP_INT AF_REF_REL_OP_WITH_INT ALL_OP_REL_WITH_INT
+ALL_OP_WITH_FLOAT CONCAT_SHIFT_WITH_INT OP_ASSIGN_AF OP_BIN_AF OP_BIN_AP OP_BIN_AP2
+OP_BIN_WITH_FLOAT OP_BIN_WITH_PTR OP_CMP_AF REF_BIN_OP REF_BIN_OP_WITH_INT SC_BIN SC_DEC SC_HEX
+SC_OCT SC_RND SC_RND_CONV SC_RND_INF SC_RND_MIN_INF SC_RND_ZERO SC_SAT SC_SAT_SYM SC_SAT_ZERO
+SC_TRN SC_TRN_ZERO SC_WRAP SC_WRAP_SM X_HLS_STREAM_SIM_H LLVM_SUPPORT_MATHEXTRAS_H
+alloca assert assert_perror errno offsetof issubnormal math_errhandling sched_priority strdupa
+strndupa be16toh be32toh be64toh htobe16 htobe32 htobe64 htole16 htole32 htole64 le16toh
+le32toh le64toh
+""".split())
+HLS_RESERVED = C_KEYWORDS | AP_TYPES_MACROS | frozenset({"nnet", "hls", "std", "half"})
 
 _AP_TYPES_HELP = ("--target hls needs the ap_types headers (ap_fixed.h, ap_int.h) and "
                   "hls_stream.h: pip install 'actc[hls4ml]' (hls4ml ships them), or set "
