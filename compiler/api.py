@@ -82,7 +82,7 @@ def select_targets(target: str | list[str], kind: str, formats: list[Any],
     explicit: set[str] = set()
     for t in names:
         if t == "all":
-            chosen += [k for k in TARGETS if k not in chosen]
+            chosen += [k for k in TARGETS if k not in chosen and TARGETS[k].in_all]
         elif t in TARGETS:
             chosen += [t] if t not in chosen else []
             explicit.add(t)
@@ -119,8 +119,14 @@ def emit_files(unit: Unit, targets: dict[str, Any], info: Any) -> dict[str, str]
     from actc.targets import TARGETS
 
     files: dict[str, str] = {}
+    owner: dict[str, str] = {}
     for t, opts in targets.items():
-        files.update(TARGETS[t].emit(unit, info, opts))
+        for name, text in TARGETS[t].emit(unit, info, opts).items():
+            if name in owner:
+                raise TargetError(f"--target {owner[name]} and {t} both write {name}: compile "
+                                  "them into separate directories")
+            owner[name] = t
+            files[name] = text
     return files
 
 

@@ -66,7 +66,8 @@ def _parser(command: str | None = None,
                        description="Compile an activation expression in x.")
     c.add_argument("expression", help='e.g. "gelu(x)", "x*sigmoid(1.702*x)"')
     c.add_argument("--target", "-t", default="all",
-                   help="verilog, c, python or all (default: all)")
+                   help="verilog, c, python, hls (HLS C++, activations only) or all "
+                   "(verilog, c, python; default: all)")
     c.add_argument("--method", "-m",
                    help="table, uniform, geba, optimal, knots, auto, grau or threshold (default: "
                    "table); actc list shows all")

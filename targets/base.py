@@ -58,6 +58,9 @@ class Target:
     kinds: ClassVar[dict[str, ModuleType]]
     options: ClassVar[type] = NoOptions
     reserved: ClassVar[frozenset[str]] = frozenset()
+    # Whether ``--target all`` includes it: hls does not (it writes NAME.h as C does, and its
+    # check needs the ap_types headers of an optional extra).
+    in_all: ClassVar[bool] = True
 
     def tool(self) -> str:
         """The tool ``run`` uses (ToolError when it is missing)."""

@@ -3,6 +3,7 @@ import shutil
 import pytest
 
 import actc
+from actc.targets import TARGETS, EmitInfo
 
 
 def pytest_configure(config):
@@ -41,3 +42,24 @@ def build(tmp_path_factory):
 def grouped(cases):
     """pytest params of (case_id, expression, options), one xdist group per case."""
     return [pytest.param(c, id=c[0], marks=pytest.mark.xdist_group(c[0])) for c in cases]
+
+
+_ALONE: dict = {}
+
+
+def emitted_alone(d, r, target):
+    """(directory, Result): the unit of a built case emitted by ``target`` alone into its
+    own subdirectory, for a target whose files would clash with those the case was built
+    with (hls writes NAME.h as C does). Once per test process."""
+    key = (str(d), target)
+    if key not in _ALONE:
+        space = r.unit.input_space()
+        info = EmitInfo(version=actc.__version__, error=r.error, space=space,
+                        provenance={"expression": r.manifest["expression"], "method": r.method},
+                        expected=r.unit.evaluate(**space.vectors))
+        sub = d / target
+        sub.mkdir()
+        for name, text in TARGETS[target].emit(r.unit, info, TARGETS[target].options()).items():
+            (sub / name).write_text(text)
+        _ALONE[key] = sub, r
+    return _ALONE[key]

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v uv >/dev/null || python3 -m pip install -q --disable-pip-version-check uv
 links=()
 [ -d /opt/wheels ] && links=(--find-links /opt/wheels)
-uv pip compile pyproject.toml --extra test --extra torch \
+uv pip compile pyproject.toml --extra test --extra torch --extra hls4ml \
   --python-version 3.11 --python-platform x86_64-manylinux_2_28 "${links[@]}" \
   --no-header --quiet -o tests/constraints.txt.new
 {

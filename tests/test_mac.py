@@ -336,7 +336,7 @@ def test_every_target_matches_the_evaluator_on_every_pair(tmp_path_factory, case
     d, r = built(tmp_path_factory, case)
     report = verify(d / f"{r.unit.name}.json")
     assert report.ok, report.table()
-    assert [row.target for row in report.rows] == list(TARGETS)
+    assert [row.target for row in report.rows] == [t for t in TARGETS if "mac" in TARGETS[t].kinds]
     space = r.unit.input_space()
     m = r.unit.multiplier
     assert space.exhaustive and len(space) >= 1 << (m.a_bits + m.weight_bits)

@@ -60,3 +60,10 @@ def test_public_api_names_survive_submodule_imports():
     for name in actc.__all__:
         assert not type(getattr(actc, name)).__name__ == "module", name
     assert callable(actc.compile) and callable(actc.verify) and callable(actc.build)
+
+
+def test_target_all_leaves_out_the_targets_outside_it():
+    """hls writes NAME.h as C does: --target all is every target with ``in_all``."""
+    assert "hls" in TARGETS and not TARGETS["hls"].in_all
+    r = actc.compile("tanh(x)", bits=6)
+    assert r.manifest["targets"] == [k for k, t in TARGETS.items() if t.in_all]

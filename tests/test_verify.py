@@ -177,7 +177,7 @@ MALFORMED = [
     ("unknown target option", lambda m: m["target_options"].__setitem__("c", {"fast": True}),
      "target_options.c.fast: Extra inputs are not permitted"),
     ("unknown target", lambda m: m["targets"].append("vhdl"),
-     "targets: unknown target 'vhdl' (registered: verilog, c, python)"),
+     "targets: unknown target 'vhdl' (registered: verilog, c, python, hls)"),
     ("bad architecture", lambda m: m["target_options"].__setitem__(
         "verilog", {"registered": True, "architecture": "serial"}),
      "target_options.verilog: --registered adds an output register to a combinational unit; a "
