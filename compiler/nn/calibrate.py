@@ -222,7 +222,8 @@ def calibrate(model: nn.Module, batches: Iterable[Any] | torch.Tensor,
             try:
                 found[name] = m.calibration_values()
             except ValueError as exc:
-                raise ValueError(f"layer {name!r} {exc}") from None
+                what = f"layer {name!r}" if name else f"the {type(m).__name__}"
+                raise ValueError(f"{what} {exc}") from None
         values = found
     finally:
         for name, m in layers:
