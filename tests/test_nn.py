@@ -183,6 +183,7 @@ def test_hybrid_schedule_switches_layers():
     assert all(not layer.approximate for layer in approximate_layers(model))
     r = HybridSchedule(3, 1, order="exact-first")
     assert [r.approximate(e) for e in range(4)] == [False, True, True, True]
+    assert (s.switch_epoch, r.switch_epoch) == (3, 1)
     with pytest.raises(ValueError):
         HybridSchedule(0, 0)
 

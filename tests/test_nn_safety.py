@@ -301,3 +301,22 @@ def test_numpy_reference_of_set_multiplier_codes():
     want = (sign * m.product(np.abs(a)[:, None, :], np.abs(b)[None, :, :])).sum(-1)
     assert np.abs(a).max() == 15
     assert np.array_equal(layer.integer_output(x).numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_models_do_not_overflow_the_sums(dtype):
+    """8-bit products summed over 576 inputs reach 9.3e6, beyond float16's 65504: the sums
+    are scaled before they are rounded to the model's type, and the engine's product table
+    keeps its type through ``.to(dtype)``. bfloat16 inputs themselves carry 8 significant
+    bits, so some input codes move by one."""
+    torch.manual_seed(17)
+    conv = ApproxConv2d(64, 4, 3, padding=1, multiplier="drum:4")
+    x = torch.rand(2, 64, 5, 5)
+    calibrate(conv, x)
+    conv.eval()
+    with torch.no_grad():
+        full = conv(x)
+        half = conv.to(dtype)(x.to(dtype))
+    assert half.dtype == dtype and torch.isfinite(half).all()
+    assert conv.engine.table.dtype == torch.float32
+    assert (half.float() - full).abs().max() < 0.05 * full.abs().max()

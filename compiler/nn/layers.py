@@ -113,6 +113,21 @@ class _ApproxMAC(nn.Module):
         self._observer: Any = None  # set between calibration_begin and calibration_end
         self.register_buffer("input_max", torch.zeros((), device=self.weight.device))
 
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        """``.to()``, ``.cuda()``, ``.half()``, ...: the engine follows the device only; its
+        tables and factors keep their types, as they hold exact integers (a float16 table
+        would round products above 2048 and overflow their sums)."""
+        modules = self._modules
+        engine = modules.get("engine")
+        self._modules = {k: v for k, v in modules.items() if k != "engine"}
+        try:
+            super()._apply(fn, recurse)
+        finally:
+            self._modules = modules
+        if recurse and engine is not None:
+            engine.to(fn(torch.zeros((), device=self.weight.device)).device)
+        return self
+
     # --- widths and the multiplier ------------------------------------------------------------
     @property
     def a_bits(self) -> int:
@@ -345,8 +360,9 @@ class ApproxLinear(_ApproxMAC, nn.Linear):
         qx, sx = self._input_codes(x)
         qw, sw = self._weight_codes()
         acc = self._accumulate(self._rows(qx), qw)
-        y = (acc.to(x.dtype) * (sx * sw.reshape(1, -1))).reshape(*x.shape[:-1],
-                                                                 self.out_features)
+        # scaled in float64, then rounded once: a float16 model's sums would overflow
+        y = (acc * (sx * sw.reshape(1, -1)).to(acc.dtype)).to(x.dtype).reshape(
+            *x.shape[:-1], self.out_features)
         if self._straight_through(x):
             exact = F.linear(qx * sx, qw * sw)
             y = y + (exact - exact.detach())  # adds exactly 0; the gradient is exact's
@@ -417,8 +433,8 @@ class ApproxConv2d(_ApproxMAC, nn.Conv2d):
         ho = (h - dh * (kh - 1) - 1) // st_h + 1
         wo = (w - dw * (kw - 1) - 1) // st_w + 1
         acc = self._accumulate(self._unfold(padded), qw.reshape(self.out_channels, -1))
-        y = acc.to(x.dtype).reshape(n, ho * wo, self.out_channels).transpose(1, 2).reshape(
-            n, self.out_channels, ho, wo) * (sx * sw.reshape(1, -1, 1, 1))
+        y = (acc * (sx * sw.reshape(1, -1)).to(acc.dtype)).to(x.dtype).reshape(
+            n, ho * wo, self.out_channels).transpose(1, 2).reshape(n, self.out_channels, ho, wo)
         if self._straight_through(x):
             exact = F.conv2d(padded * sx, qw * sw, None, self.stride, 0, self.dilation,
                              self.groups)
