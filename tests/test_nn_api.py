@@ -15,7 +15,7 @@ from torch import nn
 
 from actc.mac.api import make_multiplier
 from actc.nn import ApproxConv2d, ApproxLinear, approximate_layers, calibrate, to_approx
-from actc.nn.calibrate import make_observer
+from actc.nn.calibration import make_observer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -281,3 +281,19 @@ def test_readme_actc_nn_script_runs(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert torch.load(tmp_path / "digits_drum4.pt")  # plain tensors and data
+
+
+def test_calibrate_draws_a_progress_bar(monkeypatch):
+    """calibrate iterates through actc.nn.progress (tqdm on a terminal) with a description
+    and the number of batches."""
+    import actc.nn.calibration as module
+
+    calls = []
+
+    def recording(iterable, **kw):
+        calls.append(kw)
+        return iter(iterable)
+
+    monkeypatch.setattr(module, "progress", recording)
+    calibrate(ApproxLinear(3, 2), [torch.randn(2, 3)] * 3, desc="calibrating")
+    assert calls == [{"desc": "calibrating", "total": 3}]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .activation import ApproxActivation
 from .alphabet import AlphabetQuantizer
-from .calibrate import calibrate
+from .calibration import calibrate
 from .convert import to_approx
 from .imc import IMCConv2d, IMCLinear, imc_layers, set_samples, to_imc
 from .layers import ApproxConv2d, ApproxLinear, approximate_layers
