@@ -297,3 +297,32 @@ def test_calibrate_draws_a_progress_bar(monkeypatch):
     monkeypatch.setattr(module, "progress", recording)
     calibrate(ApproxLinear(3, 2), [torch.randn(2, 3)] * 3, desc="calibrating")
     assert calls == [{"desc": "calibrating", "total": 3}]
+
+
+@pytest.mark.parametrize("cin, cout, kernel, options", CONVS)
+def test_conv2d_gradient_is_the_quantised_convolutions(cin, cout, kernel, options):
+    """Straight-through: the gradient (input and weight) is that of the float convolution of
+    the quantised operands, padding mode and groups included; approximate products do not
+    change it."""
+    from actc.nn.quant import channel_scale, quantize
+
+    torch.manual_seed(27)
+    layer = ApproxConv2d(cin, cout, kernel, multiplier="drum:3", bits=6, **options)
+    x = torch.randn(2, cin, 7, 9, requires_grad=True)
+    calibrate(layer, x.detach())
+    r = torch.randn_like(layer(x))
+    (layer(x) * r).sum().backward()
+    got = x.grad.clone(), layer.weight.grad.clone()
+    x.grad = None
+    layer.weight.grad = None
+    sx = layer.input_max / 31
+    sw = channel_scale(layer.weight, 31)
+    qx = quantize(x, sx, -32, 31) * sx
+    qw = quantize(layer.weight, sw, -32, 31) * sw
+    mode = "constant" if layer.padding_mode == "zeros" else layer.padding_mode
+    padded = nn.functional.pad(qx, layer._reversed_padding_repeated_twice, mode=mode)
+    ref = nn.functional.conv2d(padded, qw, None, layer.stride, 0, layer.dilation, layer.groups)
+    (ref * r).sum().backward()
+    assert torch.allclose(got[0], x.grad, atol=1e-6) and torch.allclose(got[1],
+                                                                       layer.weight.grad,
+                                                                       atol=1e-5)
