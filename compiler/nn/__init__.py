@@ -1,9 +1,11 @@
 """``actc.nn``: PyTorch layers that simulate actc's multipliers and activations inside a
 network, bit-exact, for evaluation and training (the optional extra ``actc[torch]``).
 
-- ``ApproxLinear``, ``ApproxConv2d``: integer-quantised layers whose products are those of
-  any multiplier (a library spec such as ``"drum:4"``, a ``Multiplier``, a MAC manifest, or
-  the statistical ``MRENoise``), accumulated exactly; straight-through gradients.
+- ``ApproxLinear``, ``ApproxConv2d``: ``nn.Linear``/``nn.Conv2d`` subclasses whose integer
+  products are those of any multiplier (a library spec such as ``"drum:4"``, a
+  ``Multiplier``, a MAC manifest, or the statistical ``MRENoise``), accumulated exactly;
+  straight-through gradients. ``to_approx`` converts a model's layers;
+  ``calibrate`` sets their input ranges from data (a protocol other layers can implement).
 - ``MRENoise``: product-level multiplicative noise of a given mean relative error.
 - ``AlphabetQuantizer``: projection of weights onto an alphabet set multiplier's weights.
 - ``HybridSchedule``: approximate products for the first epochs, exact for the last (or the
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from .activation import ApproxActivation
 from .alphabet import AlphabetQuantizer
+from .calibration import calibrate
+from .convert import to_approx
 from .imc import IMCConv2d, IMCLinear, imc_layers, set_samples, to_imc
 from .layers import ApproxConv2d, ApproxLinear, approximate_layers
 from .noise import MRENoise
@@ -30,4 +34,4 @@ from .schedule import HybridSchedule
 
 __all__ = ["AlphabetQuantizer", "ApproxActivation", "ApproxConv2d", "ApproxLinear",
            "HybridSchedule", "IMCConv2d", "IMCLinear", "MRENoise", "approximate_layers",
-           "imc_layers", "set_samples", "to_imc"]
+           "calibrate", "imc_layers", "set_samples", "to_approx", "to_imc"]

@@ -38,6 +38,7 @@ class AlphabetQuantizer(nn.Module):
         letters = tuple(int(t) for t in alphabet.split(",")) if isinstance(alphabet, str) \
             else tuple(alphabet)
         self.family = AsmFamily(letters, tie)
+        self.tie = tie
         self.bits = bits
         self.signed = signed
         self.limit = limit if limit is not None else \
@@ -50,6 +51,13 @@ class AlphabetQuantizer(nn.Module):
     def representable(self) -> int:
         """How many weight magnitudes (up to ``limit``) the alphabet represents."""
         return int(len(np.unique(self.values.numpy())))
+
+    def for_widths(self, bits: int, signed: bool) -> AlphabetQuantizer:
+        """The projection for another layer's weight codes (``set_multiplier`` calls it when
+        the widths change): this one if they are its own."""
+        if (bits, signed) == (self.bits, self.signed):
+            return self
+        return AlphabetQuantizer(self.family.alphabet, bits, signed, self.tie)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         mag = codes.detach().abs().long().clamp_max(len(self.values) - 1)

@@ -108,6 +108,13 @@ def _row_major(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return x
 
 
+def _int8_ok() -> bool:
+    """int8 matmuls (``torch._int_mm``) for int8 factors: kernels enabled, no graph being
+    captured (``kernels.capturing``: the chunked loop is shaped by the data) and the
+    operation present."""
+    return kernels.enabled() and not kernels.capturing() and _int8_mm_available()
+
+
 def _span(x: torch.Tensor) -> tuple[float, float]:
     """(min, max) of a non-empty tensor, as Python numbers."""
     lo, hi = torch.aminmax(x)
@@ -121,7 +128,7 @@ def _chunked_sums(x: torch.Tensor, w: torch.Tensor, per_k: float, group: int,
     products summing to at most ``per_k`` in magnitude. ``int8``: every entry fits int8;
     ``largest``: max |entry|."""
     k = x.shape[1] // group
-    if int8 and x.device.type == "cpu" and kernels.enabled() and _int8_mm_available():
+    if int8 and x.device.type == "cpu" and _int8_ok():
         step = max(1, int(_I32_MAX // max(per_k, 1.0))) * group
         x8, w8 = _row_major(x, torch.int8), _row_major(w, torch.int8)
         if step >= x.shape[1]:
@@ -340,7 +347,9 @@ class ApproxGemm(nn.Module):
 
     @staticmethod
     def _check_codes(x: torch.Tensor, lo: int, hi: int, name: str) -> None:
-        if not x.numel():
+        # A captured graph cannot branch on data: the layers hand the engine codes their
+        # quantisers clamped to these ranges (tested eagerly), so the check is left out there.
+        if not x.numel() or kernels.capturing():
             return
         if x.is_floating_point() and not torch.equal(x, torch.trunc(x)):
             raise ValueError(f"ApproxGemm: {name} holds values that are not integer codes")
@@ -381,7 +390,11 @@ class ApproxGemm(nn.Module):
     # --- factorised -------------------------------------------------------------------------
     def _factors_as(self, which: str, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         """The factor table (codes x groups) of operand ``which`` in ``dtype`` on ``device``,
-        kept per (dtype, device)."""
+        kept per (dtype, device); made afresh while a graph is captured (a kept tensor would
+        enter the graph as a constant on one call and as its computation on another)."""
+        if kernels.capturing():
+            src = self.u if which == "a" else self.v
+            return src.t().contiguous().to(device=device, dtype=dtype)
         store = self.__dict__.setdefault("_factor_tables", {})
         key = (which, dtype, device)
         if key not in store:
@@ -392,8 +405,7 @@ class ApproxGemm(nn.Module):
 
     def _factorised_matmul(self, a: torch.Tensor, b: torch.Tensor, cache_key: Any) -> torch.Tensor:
         k, groups = a.shape[1], self.u.shape[0]
-        int8 = (self._int8 and self.kernel and a.device.type == "cpu" and kernels.enabled()
-                and _int8_mm_available())
+        int8 = self._int8 and self.kernel and a.device.type == "cpu" and _int8_ok()
         dtype = torch.int8 if int8 else torch.float32
         if a.numel() == 0 or b.numel() == 0:
             self._check_codes(a, self.a_lo, self.a_hi, "a")

@@ -48,9 +48,19 @@ def enabled() -> bool:
     return os.environ.get("ACTC_NN_KERNEL", "1").strip() != "0"
 
 
+def capturing() -> bool:
+    """True while torch records a graph (``torch.jit.trace``, ``torch.compile``,
+    ``torch.export``): a numba call is opaque to it (a trace would keep its result as a
+    constant), so the torch path, which computes the same sums, runs instead."""
+    import torch
+
+    return bool(torch.jit.is_tracing() or torch.compiler.is_compiling())
+
+
 def available() -> bool:
-    """True when the compiled kernels can run: ``enabled()`` and numba imports."""
-    return enabled() and _module() is not None
+    """True when the compiled kernels can run: ``enabled()``, numba imports and no graph is
+    being captured (``capturing``)."""
+    return enabled() and not capturing() and _module() is not None
 
 
 def _module() -> Any:

@@ -3,9 +3,15 @@
 (``order="exact-first"``: exact training, then approximate fine-tuning, as TorchApprox
 recommends).
 
+The second phase is a fine-tuning phase: give it its own learning-rate decay (restart the
+scheduler at ``switch_epoch``). On the digits CNN through EvoApproxLib's mul8s_1KR3 (MRE 136
+%), exact epochs at the tail of one cosine decay recovered 36 % of what all-approximate
+training loses on exact hardware, with the decay restarted 89 % (validation data,
+benchmarks/results/mac_training_pilot.txt).
+
 >>> s = HybridSchedule(8, 2)
->>> [s.approximate(e) for e in range(10)].count(True), s.approximate_fraction
-(8, 0.8)
+>>> [s.approximate(e) for e in range(10)].count(True), s.approximate_fraction, s.switch_epoch
+(8, 0.8, 8)
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ class HybridSchedule:
     def approximate_fraction(self) -> float:
         """The share of the training MACs done approximately (equal work per epoch)."""
         return self.approx_epochs / self.epochs
+
+    @property
+    def switch_epoch(self) -> int:
+        """The first epoch of the second phase (exact epochs for ``approximate-first``)."""
+        return self.approx_epochs if self.order == "approximate-first" else self.exact_epochs
 
     def approximate(self, epoch: int) -> bool:
         """Whether epoch (0-based) uses the approximate products."""
