@@ -14,14 +14,16 @@ every target reproduces (``evaluate``)::
 
 with shift = j dac_bits + s cell_bits, sign -1 for a reference column, and (gain, offset,
 lsb) the converter's ``Decode``; without skip ports the offsets sum to a constant K =
-offset * sum of sign * 2^shift, subtracted once. ``y`` is the accumulated column code; its format (the
-manifest's ``output``) has scale lsb * input_scale * weight_scale and zero point 0, so
-``scale * y`` estimates the layer's output in real units, exactly for ``ideal``.
+offset * sum of sign * 2^shift, subtracted once. ``y`` is the accumulated column code;
+its format (the manifest's ``output``) has scale lsb * input_scale * weight_scale and zero
+point 0, so ``scale * y`` estimates the layer's output in real units, exactly for ``ideal``.
 
 >>> unit = build_column("mtj:4", subarrays=2, rows=16, weight_bits=2, input_bits=2)
 >>> [p.name for p in unit.inputs][:3], unit.out_format.text
 (['b_j0_r0_s0', 'b_j0_r1_s0', 'b_j1_r0_s0'], 's6.-2')
->>> int(unit.evaluate(**{p.name: np.array([0b1111]) for p in unit.inputs})["y"][0])
+>>> codes = {p.name: np.array([0b1111]) for p in unit.ports()}
+>>> skips = {p.skip_name: np.array([0]) for p in unit.ports()}
+>>> int(unit.evaluate(**codes, **skips)["y"][0])
 24
 """
 
