@@ -265,14 +265,13 @@ class Crossbar:
         multiply by ``output_lsb(converter)`` for the estimate of x @ w. ``rng`` (a
         Generator or a seed; None = seed 0) draws the key of the MTJ's random stream
         (``actc.adc.engine``)."""
-        from .engine import combine, matmul
+        from .engine import matmul
 
         convs = self.bind_slices(converter)
         x, w = self.check(x, w)
         key = int(default_rng(rng).integers(0, 1 << 63)) if any(
             c.stochastic for c in convs) else 0
-        y = matmul(self, x, w, convs, key, self.zero_skip)
-        return combine(self, y, convs)
+        return matmul(self, x, w, convs, key, self.zero_skip)
 
     def bind_slices(self, converter: Converter | str | Sequence[Converter | str]
                     ) -> list[Converter]:

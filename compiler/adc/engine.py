@@ -27,12 +27,13 @@ A call computes, for integer inputs x (batch x in) and weights w (in x out) on a
    (((b * R + r) * J + j) * S + s) * out + o in the whole batch (-1 - ((b * R + r) * J + j)
    for the reference column): the stream does not depend on chunking, threads or device.
 5. **Accumulation** per input slice: y_j[b, o] = sum over r, s of value << (s cell_bits),
-   minus the reference column's; ``Crossbar.matmul`` returns sum_j y_j << (j dac_bits)
-   (times each slice's lsb ratio when the slices have their own ranges).
+   minus the reference column's; the result is sum_j y_j << (j dac_bits), times each
+   slice's lsb ratio when the slices have their own ranges (``combine``).
 
 The generic implementation (``convert_accumulate``) runs on numpy arrays or torch tensors
 through a small ``Ops`` adapter; ``actc.adc.kernel`` is the same computation compiled with
-numba, used on the CPU when numba is installed (tests check that the two agree bit for bit).
+numba (the partial sums as bit-plane popcounts, conversion and accumulation fused), used on
+the CPU when numba is installed (tests check that the two agree bit for bit).
 
 >>> import numpy as np
 >>> from actc.adc import Crossbar, converter
@@ -40,7 +41,7 @@ numba, used on the CPU when numba is installed (tests check that the two agree b
 >>> rng = np.random.default_rng(1)
 >>> x = rng.integers(0, 16, (2, 40)); w = rng.integers(-7, 8, (40, 3))
 >>> y = matmul(xb, x, w, [xb.bind("ideal")] * xb.input_slices, key=0)
->>> bool(np.array_equal(combine(xb, y, [xb.bind("ideal")] * 4), x @ w))
+>>> bool(np.array_equal(y, x @ w))
 True
 """
 
@@ -345,28 +346,37 @@ def convert_accumulate(ops: Ops, ps: Any, ref: Any | None, xz: Any, wz: Any, mod
     return y
 
 
-def _numba_kernel() -> Any:
+def numba_kernel() -> Any:
+    """``actc.adc.kernel.crossbar_numba``, or None when numba is not installed."""
     try:
-        from .kernel import convert_accumulate_numba
+        from .kernel import crossbar_numba
     except ImportError:  # numba is not installed: the generic form
         return None
-    return convert_accumulate_numba
+    return crossbar_numba
+
+
+def ranges(convs: Sequence[Converter]) -> list[tuple[float, float]]:
+    """Each bound converter's range [lo, hi]."""
+    return [(float(c.lo), float(c.hi)) for c in convs]  # type: ignore[arg-type]
 
 
 def matmul(xb: Crossbar, x: np.ndarray, w: np.ndarray, convs: Sequence[Converter], key: int,
            mode: str = "hardware", kernel: bool = True) -> np.ndarray:
-    """y (J, batch, out) int64 per input slice of integer x (batch x in) @ w (in x out)
-    through one bound converter per input slice (numpy; the compiled kernel when numba is
-    installed and ``kernel``)."""
+    """The back end's integer result (batch, out) int64 of integer x (batch x in) @ w
+    (in x out) through one bound converter per input slice, in units of the smallest lsb
+    (numpy; the compiled kernel when numba is installed and ``kernel``)."""
     if mode not in MODES:
         raise ConfigError(f"zero_skip {mode!r}: use {', '.join(MODES)}")
-    ops = NumpyOps()
     lo, hi = xb.ps_range
     tables = [conversion_table(c, int(lo), int(hi)) for c in convs]
+    ratios = lsb_ratios(convs)
+    fast = numba_kernel() if kernel else None
+    if fast is not None:
+        return fast(x, w, xb, mode, tables, ratios, ranges(convs), key)[0]
+    ops = NumpyOps()
     xs, wt = slices(ops, x, w, xb)
     J, R, B, rows = xs.shape
     S, N = wt.shape[2], wt.shape[3]
-    fast = _numba_kernel() if kernel else None
     y = np.zeros((J, B, N), dtype=np.int64)
     step = max(1, CHUNK // max(1, R * J * S * N))
     wmat = wt.reshape(R, rows, S * N)
@@ -377,13 +387,10 @@ def matmul(xb: Crossbar, x: np.ndarray, w: np.ndarray, convs: Sequence[Converter
         lhs = np.ascontiguousarray(np.transpose(xc, (1, 0, 2, 3))).reshape(R, J * bc, rows)
         ps = np.matmul(lhs, wmat)  # (R, J*bc, S*N) float32, exact
         ref = (np.transpose(xc.sum(-1), (1, 0, 2)) * xb.ref_cell) if xb.offset else None
-        xz = xz_all[:, :, b0:b0 + bc]
-        if fast is not None:
-            y[:, b0:b0 + bc] = fast(ps, ref, xz, wz, mode, tables, key, b0, xb)
-        else:
-            y[:, b0:b0 + bc] = convert_accumulate(ops, ps.reshape(R, J, bc, S, N), ref, xz,
-                                                  wz, mode, tables, key, b0, B, xb)
-    return y
+        y[:, b0:b0 + bc] = convert_accumulate(ops, ps.reshape(R, J, bc, S, N), ref,
+                                              xz_all[:, :, b0:b0 + bc], wz, mode, tables,
+                                              key, b0, B, xb)
+    return combine(xb, y, convs)
 
 
 def combine(xb: Crossbar, y: np.ndarray, convs: Sequence[Converter]) -> np.ndarray:

@@ -101,35 +101,58 @@ class TorchOps(engine.Ops):
 
 
 def _kernel_for(device: torch.device, choice: str) -> Any:
-    """The compiled kernel where it applies (CPU tensors, numba installed), else None."""
+    """The compiled kernel module where it applies (CPU tensors, numba installed), else
+    None."""
     if choice == "torch" or device.type != "cpu":
         if choice == "kernel":
             raise ConfigError(f"engine 'kernel' runs on the CPU only (tensors on {device})")
         return None
     try:
-        from ..adc.kernel import convert_accumulate_numba, set_threads
+        from ..adc import kernel
     except ImportError:
         if choice == "kernel":
             raise ConfigError("engine 'kernel' needs numba: pip install 'actc[torch]'"
                               ) from None
         return None
-    set_threads(torch.get_num_threads())
-    return convert_accumulate_numba
+    kernel.set_threads(torch.get_num_threads())
+    return kernel
 
 
 class _Plan:
-    """One forward's integer operands on the crossbar: the slices, the skip flags and the
-    chunks of the batch (rows of x) the engine walks."""
+    """One forward's integer operands on the crossbar; the slices, the skip flags and the
+    chunks of the batch the generic engine (and the backward) walks, made when asked."""
 
     def __init__(self, xi: torch.Tensor, wi: torch.Tensor, xb: Crossbar):
-        self.xb = xb
+        self.xb, self.xi, self.wi = xb, xi, wi
         self.ops = TorchOps(xi.device)
-        self.xs, self.wt = engine.slices(self.ops, xi, wi, xb)  # (J,R,B,rows), (R,rows,S,O)
-        self.xz, self.wz = engine.skip_flags(self.xs, self.wt)
-        self.J, self.R, self.B, self.rows = self.xs.shape
-        self.S, self.O = self.wt.shape[2], self.wt.shape[3]
-        self.wmat = self.wt.reshape(self.R, self.rows, self.S * self.O)
+        self.B, self.O = xi.shape[0], wi.shape[1]
+        self.J, self.S = xb.input_slices, xb.weight_slices
+        self.R, self.rows = xb.subarrays(xi.shape[1]), xb.rows
         self.step = max(1, engine.CHUNK // max(1, self.R * self.J * self.S * self.O))
+        self._slices: tuple[torch.Tensor, ...] | None = None
+
+    def _made(self) -> tuple[torch.Tensor, ...]:
+        if self._slices is None:
+            xs, wt = engine.slices(self.ops, self.xi, self.wi, self.xb)  # (J,R,B,rows),
+            xz, wz = engine.skip_flags(xs, wt)  # (R,rows,S,O)
+            self._slices = (xs, wt, xz, wz, wt.reshape(self.R, self.rows, self.S * self.O))
+        return self._slices
+
+    @property
+    def xs(self) -> torch.Tensor:
+        return self._made()[0]
+
+    @property
+    def wt(self) -> torch.Tensor:
+        return self._made()[1]
+
+    @property
+    def xz(self) -> torch.Tensor:
+        return self._made()[2]
+
+    @property
+    def wz(self) -> torch.Tensor:
+        return self._made()[3]
 
     def chunks(self) -> Any:
         for b0 in range(0, self.B, self.step):
@@ -138,7 +161,7 @@ class _Plan:
     def partial_sums(self, b0: int, b1: int) -> torch.Tensor:
         """ps (R, J * rows_in_chunk, S * O) float32, exact."""
         xc = self.xs[:, :, b0:b1].permute(1, 0, 2, 3).reshape(self.R, -1, self.rows)
-        return torch.bmm(xc, self.wmat)
+        return torch.bmm(xc, self._made()[4])
 
     def ref(self, b0: int, b1: int) -> torch.Tensor | None:
         if not self.xb.offset:
@@ -149,7 +172,7 @@ class _Plan:
         """Conversions not skipped per input slice (J,), float64."""
         if mode == "none":
             return torch.full((self.J,), float(self.R * self.B * self.S * self.O),
-                              dtype=torch.float64, device=self.xs.device)
+                              dtype=torch.float64, device=self.xi.device)
         if mode == "stoxnet":
             assert ps is not None
             return (ps != 0).reshape(self.R, self.J, -1).sum((0, 2)).to(torch.float64)
@@ -185,12 +208,7 @@ class _CrossbarMatmul(torch.autograd.Function):
         wi = wq.detach().round().to(torch.int64)
         plan = _Plan(xi, wi, layer.crossbar)
         convs = layer._converters(plan)
-        y = layer._run(plan, convs)
-        ratios = engine.lsb_ratios(convs)
-        db = layer.crossbar.dac_bits
-        acc = torch.zeros(y.shape[1:], dtype=torch.int64, device=y.device)
-        for j in range(y.shape[0]):
-            acc += (y[j] * ratios[j]) << (j * db)
+        acc = layer._run(plan, convs)
         lsb = min(c.decode.lsb for c in convs)
         ctx.save_for_backward(xi, wi)
         ctx.layer, ctx.convs = layer, convs
@@ -342,22 +360,29 @@ class _IMC(nn.Module):
         """Per input slice, the RMS of the partial sums the converters see (skipped ones
         left out; all of them for zero_skip none), from this batch."""
         mode = self.crossbar.zero_skip
-        sq = torch.zeros(plan.J, dtype=torch.float64, device=plan.xs.device)
-        count = torch.zeros(plan.J, dtype=torch.float64, device=plan.xs.device)
-        for b0, b1 in plan.chunks():
-            ps = plan.partial_sums(b0, b1).reshape(plan.R, plan.J, -1)
-            sq += ps.to(torch.float64).pow(2).sum((0, 2))
-            if mode == "stoxnet":
-                count += plan.mask_count(mode, ps)
-        if mode != "stoxnet":
-            count = plan.mask_count(mode)
+        fast = _kernel_for(plan.xi.device, self.engine)
+        if fast is not None:
+            sq_np, count_np = fast.partial_sum_stats(plan.xi.numpy(), plan.wi.numpy(),
+                                                     self.crossbar, mode)
+            sq, count = torch.from_numpy(sq_np), torch.from_numpy(count_np)
+        else:
+            sq = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
+            count = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
+            for b0, b1 in plan.chunks():
+                ps = plan.partial_sums(b0, b1).reshape(plan.R, plan.J, -1)
+                sq += ps.to(torch.float64).pow(2).sum((0, 2))
+                if mode == "stoxnet":
+                    count += plan.mask_count(mode, ps)
+            if mode != "stoxnet":
+                count = plan.mask_count(mode)
         if not self.slice_clips:  # one RMS for every slice
             return torch.full_like(sq, float((sq.sum() / count.sum().clamp(min=1)).sqrt()))
-        return (sq / count.clamp(min=1)).sqrt()
+        return (sq / count.clamp(min=1)).sqrt().to(self.ps_rms.device)
 
     # --- the engine -------------------------------------------------------------------------
     def _run(self, plan: _Plan, convs: Sequence[Converter]) -> torch.Tensor:
-        """y (J, batch, out) int64 through the engine; records the skip statistics."""
+        """The combined integer result (batch, out) int64 through the engine, in units of
+        the smallest lsb; records the skip statistics."""
         xb = self.crossbar
         mode = xb.zero_skip
         lo, hi = xb.ps_range
@@ -365,43 +390,45 @@ class _IMC(nn.Module):
         key = 0
         if any(t.samples for t in tables):
             key = int(torch.randint(0, 1 << 62, (1,), generator=self.generator))
-        fast = _kernel_for(plan.xs.device, self.engine)
-        y = torch.empty((plan.J, plan.B, plan.O), dtype=torch.int64, device=plan.xs.device)
+        fast = _kernel_for(plan.xi.device, self.engine)
+        ratios = engine.lsb_ratios(convs)
+        if fast is not None:
+            y_np, stats = fast.crossbar_numba(plan.xi.numpy(), plan.wi.numpy(), xb, mode,
+                                              tables, ratios, engine.ranges(convs), key)
+            if self.training:
+                self.last_clamped = stats["clamped"]
+            self._record(plan, stats)
+            return torch.from_numpy(y_np)
+        y = torch.empty((plan.J, plan.B, plan.O), dtype=torch.int64, device=plan.xi.device)
         clamped = 0.0
-        measure = self.training
         for b0, b1 in plan.chunks():
             ps = plan.partial_sums(b0, b1)
-            ref = plan.ref(b0, b1)
-            xz = plan.xz[:, :, b0:b1]
-            if fast is not None:
-                y[:, b0:b1] = torch.from_numpy(fast(
-                    ps.numpy(), None if ref is None else ref.numpy(), xz.numpy(),
-                    plan.wz.numpy(), mode, tables, key, b0, xb))
-            else:
-                y[:, b0:b1] = engine.convert_accumulate(
-                    plan.ops, ps.reshape(plan.R, plan.J, b1 - b0, plan.S, plan.O), ref, xz,
-                    plan.wz, mode, tables, key, b0, plan.B, xb)
-            if measure:
+            y[:, b0:b1] = engine.convert_accumulate(
+                plan.ops, ps.reshape(plan.R, plan.J, b1 - b0, plan.S, plan.O),
+                plan.ref(b0, b1), plan.xz[:, :, b0:b1], plan.wz, mode, tables, key, b0,
+                plan.B, xb)
+            if self.training:
                 v = ps.reshape(plan.R, plan.J, -1)
-                for j, c in enumerate(convs):
-                    lo_j, hi_j = float(c.lo), float(c.hi)  # type: ignore[arg-type]
+                for j, (lo_j, hi_j) in enumerate(engine.ranges(convs)):
                     clamped += float(((v[:, j] < lo_j) | (v[:, j] > hi_j)).sum())
-        if measure:
+        if self.training:
             self.last_clamped = clamped / max(1, plan.R * plan.J * plan.B * plan.S * plan.O)
         self._record(plan)
-        return y
+        acc = torch.zeros((plan.B, plan.O), dtype=torch.int64, device=y.device)
+        for j in range(plan.J):
+            acc += (y[j] * ratios[j]) << (j * xb.dac_bits)
+        return acc
 
-    def _record(self, plan: _Plan) -> None:
+    def _record(self, plan: _Plan, stats: dict | None = None) -> None:
         """``last_stats``: conversions of the last forward, the fraction of (sub-array, row)
-        reads whose input slice is all zero (per slice), of weight-slice columns all zero on
-        their sub-array, and of conversions skipped by the hardware rule."""
+        reads whose input slice is all zero (per slice) and of weight-slice columns all
+        zero on their sub-array (from the kernel's pass, or the plan's flags)."""
         total = plan.R * plan.J * plan.B * plan.S * plan.O
-        live = float(plan.mask_count("hardware").sum())
-        self.last_stats = {
-            "conversions": total,
-            "input_zero": [float(v) for v in plan.xz.to(torch.float64).mean((1, 2))],
-            "column_zero": float(plan.wz.to(torch.float64).mean()),
-            "hardware_skipped": 1 - live / max(1, total)}
+        if stats is None:
+            stats = {"input_zero": [float(v) for v in plan.xz.to(torch.float64).mean((1, 2))],
+                     "column_zero": float(plan.wz.to(torch.float64).mean())}
+        self.last_stats = {"conversions": total, "input_zero": stats["input_zero"],
+                           "column_zero": stats["column_zero"]}
 
     def _imc_matmul(self, xq: torch.Tensor, wq: torch.Tensor) -> torch.Tensor:
         """The crossbar result (float, integer-valued times the converter's lsb) of
