@@ -126,7 +126,6 @@ def _pack_w(wt, R, rows, S, cb, words, differential, bias):  # pragma: no cover 
     wp = np.zeros((R, S, cb, words, N), dtype=np.uint64)
     wn = np.zeros((R, S, cb, words, N), dtype=np.uint64)
     zero = np.ones((R, S, N), dtype=np.bool_)
-    mask = (1 << cb) - 1
     for o in prange(N):
         for r in range(R):
             for k in range(words):
