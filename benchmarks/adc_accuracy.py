@@ -26,12 +26,17 @@ defaults):
   ``--search-epochs`` PS-QAT fine-tune and is scored per validation image over
   ``--search-seeds`` noise seeds; a move is taken when its paired gain exceeds two standard
   errors. The chosen allocation is then fine-tuned from the base network exactly as the
-  homogeneous one (same epochs, learning rate and batch order) and both are tested.
+  homogeneous one (same epochs, learning rate and batch order) and both are tested; so is
+  the first round's best allocation by validation mean, noise ignored (what a search that
+  trusts one noisy score would pick). Every round's candidates, gains and standard errors
+  are kept.
 - statistics: mean +- std over seeds; paired differences (per seed) with their standard
   error, t statistic and two-sided p (Student's t, n - 1 degrees of freedom).
 
 ``--only SEED`` runs one seed into benchmarks/results/adc_accuracy_seed{SEED}.json (so seeds
-can run as parallel processes); ``--merge`` summarises the seed files.
+can run as parallel processes; with ``--search-only`` it keeps that file's converter figures
+and redoes the sampling comparison, after checking that the homogeneous networks reproduce
+them); ``--merge`` summarises the seed files.
 
 Results: benchmarks/results/adc_accuracy.json and .txt.
 """
@@ -82,7 +87,11 @@ def kind(spec: str) -> str:
     return spec.split(":")[0]
 
 
-def run_seed(seed: int, args, data) -> dict:
+def run_seed(seed: int, args, data, previous: dict | None = None) -> dict:
+    """One seed: every converter post-training and PS-QAT, then the sampling comparison.
+    With ``previous`` (a seed's earlier result) the converters' figures are kept and only
+    the homogeneous MTJ networks the comparison needs are fine-tuned again (the same
+    protocol and seeds: they must reproduce the kept figures, checked)."""
     tr, va, te = data
     noise = list(range(1000, 1000 + args.noise_seeds))
     t0 = time.perf_counter()
@@ -90,7 +99,20 @@ def run_seed(seed: int, args, data) -> dict:
     train(base, tr, args.epochs, 3e-3, seed, f"seed {seed} ideal")
     row: dict = {"seed": seed, "ptq": {}, "ptq_clip": {}, "qat": {}, "inhomogeneous": {}}
     qat_models = {}
-    for spec in CONVERTERS:
+    if previous is not None:
+        for key in ("ptq", "ptq_clip", "qat"):
+            row[key] = dict(previous[key])
+        for t0_ in args.budgets:
+            spec = f"mtj:{t0_}"
+            q = copy.deepcopy(base)
+            set_converter(q, spec, clip=QAT_CLIP["mtj"])
+            train(q, tr, args.finetune, args.lr, seed + 100, f"seed {seed} {spec} PS-QAT")
+            again = float(correct(q, te, noise).mean()) * 100
+            if abs(again - row["qat"][spec]) > 1e-9:
+                raise SystemExit(f"seed {seed} {spec}: {again} does not reproduce "
+                                 f"{row['qat'][spec]}")
+            qat_models[spec] = q
+    for spec in (CONVERTERS if previous is None else []):
         m = copy.deepcopy(base)
         best = (-1.0, None)
         for z in PTQ_CLIPS.get(kind(spec), (None,)):
@@ -111,9 +133,19 @@ def run_seed(seed: int, args, data) -> dict:
               f"  PS-QAT {row['qat'][spec]:6.2f}", flush=True)
     conv = conversions(base, tr[0])
     search_noise = list(range(2000, 2000 + args.search_seeds))
+
+    def tested(ts: list[int]) -> float:
+        """Test accuracy of an allocation fine-tuned from the base exactly as the
+        homogeneous networks are (same epochs, learning rate, batch order)."""
+        m = copy.deepcopy(base)
+        set_converter(m, "mtj:1", samples=list(ts), clip=QAT_CLIP["mtj"])
+        train(m, tr, args.finetune, args.lr, seed + 100, f"seed {seed} T={ts}")
+        return float(correct(m, te, noise).mean()) * 100
+
     for t0_ in args.budgets:
         budget = t0_ * sum(conv)
         homo = qat_models[f"mtj:{t0_}"]
+        start = [t0_] * len(conv)
 
         def score(ts, homo=homo):
             probe = copy.deepcopy(homo)
@@ -123,19 +155,23 @@ def run_seed(seed: int, args, data) -> dict:
                 train(probe, tr, args.search_epochs, args.lr / 3, seed + 300, f"probe {ts}")
             return correct(probe, va, search_noise) * 100
 
-        best, score_v, steps = search_samples(conv, budget, score, start=[t0_] * len(conv))
-        inho = copy.deepcopy(base)
-        set_converter(inho, "mtj:1", samples=list(best), clip=QAT_CLIP["mtj"])
-        train(inho, tr, args.finetune, args.lr, seed + 100, f"seed {seed} T={best}")
+        best, score_v, steps = search_samples(conv, budget, score, start=start)
+        homogeneous = row["qat"][f"mtj:{t0_}"]
+        done = {tuple(start): homogeneous}
+        inhomogeneous = done.get(tuple(best)) or tested(best)
+        done[tuple(best)] = inhomogeneous
+        by_mean = steps[1].samples if len(steps) > 1 else start  # first round, noise ignored
+        by_mean_acc = done.get(tuple(by_mean)) or tested(by_mean)
         row["inhomogeneous"][str(t0_)] = {
             "budget_samples_per_image": budget, "conversions_per_layer": conv,
             "samples": list(best), "validation_score": score_v,
-            "search": [{"samples": s.samples, "score": s.score, "gain": s.gain, "se": s.se}
-                       for s in steps],
-            "homogeneous": row["qat"][f"mtj:{t0_}"],
-            "inhomogeneous": float(correct(inho, te, noise).mean()) * 100}
-        print(f"seed {seed} budget T={t0_}: {best} -> {row['inhomogeneous'][str(t0_)]}",
-              flush=True)
+            "search": [{"samples": st.samples, "score": st.score, "gain": st.gain,
+                        "se": st.se, "accepted": st.accepted,
+                        "candidates": [list(c) for c in st.candidates]} for st in steps],
+            "homogeneous": homogeneous, "inhomogeneous": inhomogeneous,
+            "best_by_mean": list(by_mean), "best_by_mean_accuracy": by_mean_acc}
+        print(f"seed {seed} budget T={t0_}: {best} -> {inhomogeneous:.2f} (homogeneous "
+              f"{homogeneous:.2f}; best by mean {by_mean} -> {by_mean_acc:.2f})", flush=True)
     row["seconds"] = time.perf_counter() - t0
     return row
 
@@ -164,10 +200,14 @@ def summarise(rows: list[dict]) -> dict:
     for t0 in rows[0]["inhomogeneous"]:
         h = [r["inhomogeneous"][t0]["homogeneous"] for r in rows]
         i = [r["inhomogeneous"][t0]["inhomogeneous"] for r in rows]
+        b = [r["inhomogeneous"][t0]["best_by_mean_accuracy"] for r in rows]
         out["inhomogeneous"][t0] = {
             "homogeneous": mean_std(h), "inhomogeneous": mean_std(i),
             "inhomogeneous_minus_homogeneous": paired(h, i),
             "allocations": [r["inhomogeneous"][t0]["samples"] for r in rows],
+            "best_by_mean": mean_std(b), "best_by_mean_minus_homogeneous": paired(h, b),
+            "best_by_mean_allocations": [r["inhomogeneous"][t0]["best_by_mean"]
+                                         for r in rows],
             "search_steps": [r["inhomogeneous"][t0]["search"] for r in rows]}
     return out
 
@@ -195,13 +235,16 @@ def table(summary: dict, n: int, config: dict) -> str:
                      f"inhomogeneous {im:.2f} +- {is_:.2f}; inhomogeneous - homogeneous "
                      f"{_pm(v['inhomogeneous_minus_homogeneous'])}; allocations "
                      f"{v['allocations']}")
-        gains = [(s["gain"], s["se"]) for steps in v["search_steps"] for s in steps[1:]]
-        if gains:
-            lines.append("  search steps taken (validation gain +- its standard error, "
-                         "points): " + ", ".join(f"{g:+.2f} +- {e:.2f}" for g, e in gains))
-        else:
-            lines.append("  search: no move beat the homogeneous allocation by two standard "
-                         "errors")
+        (bm, bs) = v["best_by_mean"]
+        lines.append(f"  best first move by validation mean (noise ignored) {bm:.2f} +- "
+                     f"{bs:.2f}; minus homogeneous {_pm(v['best_by_mean_minus_homogeneous'])};"
+                     f" allocations {v['best_by_mean_allocations']}")
+        for seed, steps in enumerate(v["search_steps"]):
+            rounds = "; ".join(
+                f"{'took' if st['accepted'] else 'stopped: best'} {st['samples']} "
+                f"{st['gain']:+.2f} +- {st['se']:.2f}" for st in steps[1:])
+            lines.append(f"  seed {seed} search (validation gain +- standard error, points): "
+                         f"{rounds}")
     return "\n".join(lines)
 
 
@@ -227,9 +270,12 @@ def main() -> None:
     ap.add_argument("--search-seeds", type=int, default=4)
     ap.add_argument("--search-epochs", type=int, default=1)
     ap.add_argument("--only", type=int, help="run this seed alone into its own file")
+    ap.add_argument("--search-only", action="store_true",
+                    help="with --only: keep the seed file's converter figures, redo the "
+                    "sampling comparison")
     ap.add_argument("--merge", action="store_true", help="summarise the per-seed files")
     args = ap.parse_args()
-    config = {k: v for k, v in vars(args).items() if k not in ("only", "merge")}
+    config = {k: v for k, v in vars(args).items() if k not in ("only", "merge", "search_only")}
     if args.merge:
         rows = [json.loads((OUT / f"adc_accuracy_seed{s}.json").read_text())
                 for s in range(args.seeds)]
@@ -238,7 +284,9 @@ def main() -> None:
     torch.set_num_threads(1)
     data = digits(validation=400)
     if args.only is not None:
-        row = run_seed(args.only, args, data)
+        path = OUT / f"adc_accuracy_seed{args.only}.json"
+        previous = json.loads(path.read_text()) if args.search_only else None
+        row = run_seed(args.only, args, data, previous)
         OUT.mkdir(exist_ok=True)
         (OUT / f"adc_accuracy_seed{args.only}.json").write_text(json.dumps(row, indent=1)
                                                                  + "\n")

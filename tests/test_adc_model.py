@@ -298,6 +298,8 @@ def test_sample_search_takes_only_moves_that_beat_their_noise():
         return f
 
     best, _, steps = search_samples(conv, 480, score(8.0), start=[4, 4, 4])
-    assert best != [4, 4, 4] and steps[1].gain > 2 * steps[1].se > 0
+    assert best != [4, 4, 4] and steps[1].accepted and steps[1].gain > 2 * steps[1].se > 0
+    assert not steps[-1].accepted  # the last round found nothing beyond its noise
     best, _, steps = search_samples(conv, 480, score(0.2), start=[4, 4, 4])
-    assert best == [4, 4, 4] and len(steps) == 1
+    assert best == [4, 4, 4] and len(steps) == 2 and not steps[1].accepted
+    assert len(steps[1].candidates) == 2 and all(se > 0 for _, _, se in steps[1].candidates)

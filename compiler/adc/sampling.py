@@ -11,7 +11,8 @@ validation image's accuracy averaged over several MTJ noise seeds, the same seed
 allocation): the objective is their mean, and a move is accepted only if the mean paired
 difference to the current allocation exceeds ``z`` standard errors of that difference
 (its standard deviation over the items / sqrt(items)), so the search does not chase noise.
-The history records each accepted move's difference and standard error.
+The history records every round: its candidates' gains and standard errors, and whether its
+best move was taken.
 
 >>> conv = [100, 10, 10]
 >>> score = lambda ts: -abs(ts[0] - 1) - abs(ts[1] - 16) - abs(ts[2] - 16)
@@ -46,13 +47,16 @@ def homogeneous(conversions: Sequence[int], budget: float) -> int:
 
 @dataclass(frozen=True)
 class Step:
-    """One accepted allocation: T per layer, its mean score, the gain over the previous
-    allocation and the gain's standard error."""
+    """One round of the search: its best allocation (T per layer), that allocation's mean
+    score, gain over the current allocation and the gain's standard error, whether the move
+    was taken, and every candidate's (T per layer, gain, standard error)."""
 
     samples: list[int]
     score: float
     gain: float
     se: float
+    accepted: bool = True
+    candidates: tuple[tuple[tuple[int, ...], float, float], ...] = ()
 
 
 def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -97,10 +101,12 @@ def search_samples(conversions: Sequence[int], budget: float,
             break
         scored = [(np.atleast_1d(np.asarray(score(t), dtype=np.float64)), t)
                   for t in candidates]
+        rows = tuple((tuple(t), *_paired(current, items)) for items, t in scored)
         items, t = max(scored, key=lambda st: float(st[0].mean()))
         gain, se = _paired(current, items)
-        if gain <= z * se or gain <= 0:
+        taken = gain > z * se and gain > 0
+        history.append(Step(list(t), float(items.mean()), gain, se, taken, rows))
+        if not taken:
             break
         ts, current = t, items
-        history.append(Step(list(ts), float(current.mean()), gain, se))
     return ts, float(current.mean()), history
