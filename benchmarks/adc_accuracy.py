@@ -183,8 +183,12 @@ def paired(a, b) -> dict:
     if n < 2:
         return {"mean": float(d.mean()), "se": None, "t": None, "p": None, "n": n}
     se = float(d.std(ddof=1) / math.sqrt(n))
-    t = float(d.mean() / se) if se > 0 else math.inf * np.sign(d.mean())
-    p = float(2 * stats.t.sf(abs(t), n - 1)) if se > 0 else 0.0
+    if se == 0:  # the same difference in every seed: no t; identical results give p = 1
+        same = float(d.mean()) == 0
+        return {"mean": float(d.mean()), "se": 0.0, "t": None, "p": 1.0 if same else 0.0,
+                "n": n}
+    t = float(d.mean() / se)
+    p = float(2 * stats.t.sf(abs(t), n - 1))
     return {"mean": float(d.mean()), "se": se, "t": t, "p": p, "n": n}
 
 
@@ -215,6 +219,8 @@ def summarise(rows: list[dict]) -> dict:
 def _pm(v: dict) -> str:
     if v["se"] is None:
         return f"{v['mean']:+.2f}"
+    if v["t"] is None:
+        return f"{v['mean']:+.2f} (the same in every seed)"
     return f"{v['mean']:+.2f} +- {v['se']:.2f} (t {v['t']:.1f}, p {v['p']:.3f})"
 
 
