@@ -16,9 +16,10 @@ from actc.nn import imc_layers, to_imc
 ROWS = 32  # sub-arrays of 32 rows: the IMC layers span 5, 9 and 4 of them
 
 
-def digits(split_seed: int = 0):
-    """scikit-learn's 8x8 digits, scaled to [0, 1]: train 1197, validation 300, test 300
-    (one fixed split)."""
+def digits(split_seed: int = 0, validation: int = 300):
+    """scikit-learn's 8x8 digits, scaled to [0, 1]: the last 300 images of one fixed
+    permutation are the test set, the ``validation`` before them the validation set, the
+    rest (1197 with the default) the training set."""
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -26,7 +27,8 @@ def digits(split_seed: int = 0):
     y = torch.tensor(d.target, dtype=torch.long)
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(split_seed))
     x, y = x[perm], y[perm]
-    return (x[:1197], y[:1197]), (x[1197:1497], y[1197:1497]), (x[1497:], y[1497:])
+    a, b = 1497 - validation, 1497
+    return (x[:a], y[:a]), (x[a:b], y[a:b]), (x[b:], y[b:])
 
 
 class Net(nn.Module):
@@ -59,15 +61,28 @@ def make_net(seed: int, converter: str = "ideal", weight_bits: int = 4, input_bi
                   seed=1000 * seed)
 
 
-def set_converter(model: nn.Module, spec: str, samples=None) -> None:
-    """Swap the converter of every IMC layer (weights and calibration buffers kept)."""
+def set_converter(model: nn.Module, spec: str, samples=None, clip=None) -> None:
+    """Swap the converter of every IMC layer (weights and input scales kept; the partial-sum
+    calibration restarts: the next training or first eval forward sets it). ``clip``: the
+    calibrated range in RMS units (None: the layer's default for the converter)."""
     from actc.adc import converter
     from actc.nn.imc import _DEFAULT_CLIP
 
     for i, layer in enumerate(imc_layers(model)):
         layer.converter = converter(spec)
-        layer.clip = _DEFAULT_CLIP.get(layer.converter.name, "full")
+        default = _DEFAULT_CLIP.get(layer.converter.name, "full")
+        layer.clip = clip if clip is not None and default != "full" else default
         layer.samples = samples[i] if isinstance(samples, list) else samples
+        layer.ps_rms.zero_()
+
+
+@torch.no_grad()
+def calibrate(model: nn.Module, x: torch.Tensor) -> None:
+    """Set the partial-sum ranges from training images (one eval-mode forward)."""
+    for layer in imc_layers(model):
+        layer.ps_rms.zero_()
+    model.eval()
+    model(x)
 
 
 def reseed(model: nn.Module, seed: int) -> None:
@@ -114,7 +129,7 @@ def train(model: nn.Module, data, epochs: int, lr: float, seed: int, label: str 
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         sched.step()
         bar.update(f"loss {total / len(y):.3f}")
 
@@ -125,6 +140,19 @@ def accuracy(model: nn.Module, data, seed: int = 0) -> float:
     reseed(model, seed)
     x, y = data
     return float((model(x).argmax(1) == y).float().mean()) * 100
+
+
+@torch.no_grad()
+def correct(model: nn.Module, data, seeds) -> np.ndarray:
+    """Per image, the fraction of the MTJ noise seeds ``seeds`` that classify it right
+    (the same seeds for every model: common random numbers)."""
+    model.eval()
+    x, y = data
+    hits = []
+    for s in seeds:
+        reseed(model, s)
+        hits.append((model(x).argmax(1) == y).numpy())
+    return np.mean(hits, axis=0)
 
 
 def mean_std(values) -> tuple[float, float]:

@@ -213,6 +213,9 @@ def _adc_cost_parser(asub: Any, full: bool) -> None:
                    help="MTJ samples per crossbar layer (inhomogeneous sampling)")
     k.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a cost parameter (SI units), e.g. --set E_sample=1e-14")
+    k.add_argument("--preset", choices=("stoxnet-v2",),
+                   help="parameter values fitted to a paper's headline instead of the "
+                   "published figures (stoxnet-v2: StoX-Net's v2 ratios)")
     k.add_argument("--json", metavar="FILE", help="write the report as JSON")
     k.add_argument("--plot", metavar="PNG", help="draw the per-layer bar chart")
     _crossbar_flags(k, "offset", full)
@@ -448,7 +451,7 @@ def _adc_cost(args: argparse.Namespace) -> int:
     samples = _int_list(args.samples, "--samples") if args.samples else None
     report = cost_report(args.network, args.converter, args.baseline, cols=args.cols,
                          scheme=args.scheme, samples=samples, parameters=params,
-                         with_sensitivity=True, **_crossbar_args(args))
+                         preset=args.preset, with_sensitivity=True, **_crossbar_args(args))
     png = None
     if args.plot:
         import matplotlib.pyplot as plt

@@ -49,7 +49,7 @@ def test_target_matches_evaluator_on_every_vector(column, case, target):
     d, r = column(case)
     unit = r.unit
     space = unit.input_space()
-    assert space.exhaustive == (unit.code_bits * len(unit.inputs) <= 20)
+    assert space.exhaustive == (sum(p.bits for p in unit.inputs) <= 20)
     expected = unit.evaluate(**space.vectors)
     options = TARGETS[target].options(**r.manifest["target_options"].get(target, {}))
     got = TARGETS[target].run(d, unit, space, options)
@@ -87,37 +87,49 @@ def test_shipped_testbench_passes_and_catches_a_wrong_vector(column, case):
 
 
 def _port_arrays(unit, ports):
-    """Port values (per output, flattened) back into the crossbar's code arrays."""
+    """Port values (per output, flattened) back into the crossbar's code and skip arrays."""
     xb = unit.xbar
     n = len(next(iter(ports.values())))
-    codes = np.zeros((n, unit.subarrays, xb.input_slices, xb.weight_slices, 1), dtype=np.int64)
-    ref = np.zeros((n, unit.subarrays, xb.input_slices), dtype=np.int64)
+    shape = (n, unit.subarrays, xb.input_slices)
+    codes = np.zeros(shape + (xb.weight_slices, 1), dtype=np.int64)
+    skip = np.zeros(codes.shape, dtype=bool)
+    ref = np.zeros(shape, dtype=np.int64)
+    ref_skip = np.zeros(shape, dtype=bool)
     for p in unit.ports():
         v = ports[p.name]
+        z = ports[p.skip_name] if unit.skip else np.zeros(n, dtype=np.int64)
         if unit.sample_bits:
             v = np.array([bin(int(a)).count("1") for a in v])
         if p.s < 0:
-            ref[:, p.r, p.j] = v
+            ref[:, p.r, p.j], ref_skip[:, p.r, p.j] = v, z
         else:
-            codes[:, p.r, p.j, p.s, 0] = v
-    return codes, ref
+            codes[:, p.r, p.j, p.s, 0], skip[:, p.r, p.j, p.s, 0] = v, z
+    return codes, ref, skip, ref_skip
 
 
 @pytest.mark.parametrize("case", _cases())
 def test_evaluator_is_the_crossbar_models_accumulation(column, case):
     """On the model-driven vectors the back end's y equals Crossbar.accumulate of the same
-    codes; with the ideal converter, scale * y is the exact dot product."""
+    codes and skip flags, and Crossbar.matmul of the model's inputs for a deterministic
+    converter; with the ideal converter, scale * y is the exact dot product."""
     _, r = column(case)
     unit = r.unit
     x, w, ports = stimulus(unit)
-    codes, ref = _port_arrays(unit, ports)
-    want = unit.xbar.accumulate(codes, ref if unit.xbar.offset else None, unit.conv)[:, 0]
+    codes, ref, skip, ref_skip = _port_arrays(unit, ports)
+    off = unit.xbar.offset
+    want = unit.xbar.accumulate(codes, ref if off else None, unit.conv, skip,
+                                ref_skip if off else None)[:, 0]
     y = unit.evaluate(**ports)["y"]
     assert np.array_equal(y, want)
+    if not unit.sample_bits:
+        assert np.array_equal(y, unit.xbar.matmul(x, w, unit.conv).reshape(-1))
     if unit.converter["spec"] == "ideal":
         exact = (x @ w).reshape(-1)
         assert np.array_equal(y, exact)
         assert unit.out_format.scale == unit.input_scale * unit.weight_scale
+    if unit.skip:  # the stimulus makes both skip rules fire
+        flags = np.stack([ports[p.skip_name] for p in unit.ports()])
+        assert 0 < flags.mean() < 1
 
 
 def test_mtj_column_estimates_the_dot_product():
@@ -177,7 +189,7 @@ def test_cli_compile_and_chain(tmp_path):
                          "-o", str(tmp_path))
     assert code == 0, err
     assert out.startswith("col: column back end, mtj:8, 4 sub-arrays x 4 input slices: 48 "
-                          "conversions of 8 sample bits, y s13.-4")
+                          "conversions of 8 sample bits and skip flags (hardware), y s13.-4")
     code, out, err = run("compile", "gelu(x)", "--in-from", str(tmp_path / "col.json"),
                          "--out-bits", "8", "--method", "grau", "-o", str(tmp_path))
     assert code == 0, err

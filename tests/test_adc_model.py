@@ -178,8 +178,8 @@ def test_mtj_decode_reads_the_normalised_value():
 
 def test_mtj_matmul_mean_is_the_accumulated_expectation():
     """The crossbar's integer output averages (n = 400 seeded runs) to the back end applied
-    to the expected codes, within 5 standard errors."""
-    xb = Crossbar(rows=16, weight_bits=3, input_bits=2)
+    to the expected codes, within 5 standard errors (no conversion skipped)."""
+    xb = Crossbar(rows=16, weight_bits=3, input_bits=2, zero_skip="none")
     rng = np.random.default_rng(8)
     x = rng.integers(0, 4, (1, 40))
     w = _weights(xb, rng, (40, 3))
@@ -195,6 +195,30 @@ def test_mtj_matmul_mean_is_the_accumulated_expectation():
     g = np.random.default_rng(9)
     runs = np.array([xb.matmul(x, w, conv, g)[0] for _ in range(400)])
     assert np.all(np.abs(runs.mean(axis=0) - want) <= 5 * np.sqrt(var / 400))
+
+
+@pytest.mark.parametrize("scheme", ["differential", "offset", "unsigned"])
+def test_skip_flags_follow_the_rules(scheme):
+    """hardware skips exactly the conversions whose input slice on the sub-array or weight
+    column slice is all zero (so their partial sums are zero); stoxnet every zero partial
+    sum; none nothing."""
+    rng = np.random.default_rng(6)
+    kw = dict(rows=16, cell_bits=2, dac_bits=1, weight_bits=5, input_bits=3)
+    xb = Crossbar.from_scheme(scheme, **kw)
+    x = rng.integers(0, 8, (5, 40))
+    x[rng.random(x.shape) < 0.7] = 0
+    x[0, :16] = 0
+    w = _weights(xb, rng, (40, 4))
+    w[:16, 1] = 0
+    ps, ref = xb.partial_sums(x, w)
+    skip, ref_skip = xb.skips(x, w)
+    assert skip.shape == ps.shape and (ref is None) == (ref_skip is None)
+    assert skip.any() and not ps[skip].any()  # skipped partial sums are zero
+    assert skip[0, 0].all()  # no input on sub-array 0 for vector 0
+    sto, _ = Crossbar.from_scheme(scheme, zero_skip="stoxnet", **kw).skips(x, w)
+    assert np.array_equal(sto, ps == 0) and (sto | ~skip).all()
+    none, _ = Crossbar.from_scheme(scheme, zero_skip="none", **kw).skips(x, w)
+    assert not none.any()
 
 
 def test_a_seeded_run_is_reproducible():
@@ -239,6 +263,8 @@ def test_converter_registry_is_keyed_by_name():
     (lambda: Crossbar(weight_bits=9), "weight_bits 9 is out of range: use 1 to 8"),
     (lambda: Crossbar(input_bits=4, dac_bits=5), "dac_bits 5 is out of range: use 1 to 4"),
     (lambda: Crossbar(scheme="twos"), "scheme 'twos': use differential or offset"),
+    (lambda: Crossbar(zero_skip="zeros"),
+     "zero_skip 'zeros': use hardware, stoxnet, none"),
     (lambda: Crossbar().matmul(np.zeros((2, 3)), np.full((3, 1), np.nan), "ideal"),
      "w contains NaN or infinity"),
     (lambda: Crossbar().matmul(np.zeros((2, 3)), np.zeros((4, 1)), "ideal"),
@@ -252,3 +278,28 @@ def test_bad_configuration_is_one_clear_error(call, message):
     with pytest.raises(ConfigError) as e:
         call()
     assert str(e.value) == message
+
+
+def test_sample_search_takes_only_moves_that_beat_their_noise():
+    """Per-item scores with a common part (noise 20, cancelling in paired differences) and
+    an independent part (noise 10: the paired difference's standard error is about 0.7 over
+    400 items): a real gain of 8 points is taken, one of 0.2 is not (below two standard
+    errors), and the history states each step's gain and standard error."""
+    from actc.adc.sampling import search_samples
+
+    conv = [100, 10, 10]
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 20, 400)  # common random numbers: the same items for every T
+
+    def score(gain):
+        def f(ts):
+            better = ts == [2, 8, 4] or ts == [1, 16, 4]
+            return noise + rng.normal(0, 10, 400) + (gain if better else 0.0)
+        return f
+
+    best, _, steps = search_samples(conv, 480, score(8.0), start=[4, 4, 4])
+    assert best != [4, 4, 4] and steps[1].accepted and steps[1].gain > 2 * steps[1].se > 0
+    assert not steps[-1].accepted  # the last round found nothing beyond its noise
+    best, _, steps = search_samples(conv, 480, score(0.2), start=[4, 4, 4])
+    assert best == [4, 4, 4] and len(steps) == 2 and not steps[1].accepted
+    assert len(steps[1].candidates) == 2 and all(se > 0 for _, _, se in steps[1].candidates)

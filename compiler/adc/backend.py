@@ -3,22 +3,27 @@
 It takes the converter outputs of one output column, one port per conversion: sub-array r,
 input slice j, weight slice s (ports ``c_j{j}_r{r}_s{s}``; ``..._ref`` for the offset
 scheme's reference column). For ``mtj:T`` a port carries the T sample bits of the junction
-(ports ``b_...``) and the back end counts them; for the ADCs it carries the code. The
-meaning, which every target reproduces (``evaluate``)::
+(ports ``b_...``) and the back end counts them; for the ADCs it carries the code. When the
+crossbar skips conversions (``zero_skip`` hardware or stoxnet, the default), each conversion
+also has a one-bit port ``z_j{j}_r{r}_s{s}`` (after all the code ports, same order): 1 means
+the conversion was skipped and contributes zero (its code is ignored). The meaning, which
+every target reproduces (``evaluate``)::
 
     code(port) = popcount(bits) (mtj) or the port's value
-    y = sum over ports of sign * 2^(shift + log2 gain) * code  -  K
-    K = offset * sum over ports of sign * 2^shift
+    y = sum over ports not skipped of sign * (2^(shift + log2 gain) * code - offset * 2^shift)
 
 with shift = j dac_bits + s cell_bits, sign -1 for a reference column, and (gain, offset,
-lsb) the converter's ``Decode``. ``y`` is the accumulated column code; its format (the
-manifest's ``output``) has scale lsb * input_scale * weight_scale and zero point 0, so
-``scale * y`` estimates the layer's output in real units, exactly for ``ideal``.
+lsb) the converter's ``Decode``; without skip ports the offsets sum to a constant K =
+offset * sum of sign * 2^shift, subtracted once. ``y`` is the accumulated column code;
+its format (the manifest's ``output``) has scale lsb * input_scale * weight_scale and zero
+point 0, so ``scale * y`` estimates the layer's output in real units, exactly for ``ideal``.
 
 >>> unit = build_column("mtj:4", subarrays=2, rows=16, weight_bits=2, input_bits=2)
 >>> [p.name for p in unit.inputs][:3], unit.out_format.text
 (['b_j0_r0_s0', 'b_j0_r1_s0', 'b_j1_r0_s0'], 's6.-2')
->>> int(unit.evaluate(**{p.name: np.array([0b1111]) for p in unit.inputs})["y"][0])
+>>> codes = {p.name: np.array([0b1111]) for p in unit.ports()}
+>>> skips = {p.skip_name: np.array([0]) for p in unit.ports()}
+>>> int(unit.evaluate(**codes, **skips)["y"][0])
 24
 """
 
@@ -59,6 +64,11 @@ class ColumnPort:
         """The port of the serial (one input slice a clock) Verilog module."""
         return self.name.split("_", 2)[0] + "_" + self.name.split("_", 2)[2]
 
+    @property
+    def skip_name(self) -> str:
+        """The conversion's skip flag port."""
+        return "z_" + self.name.split("_", 1)[1]
+
 
 @dataclass(frozen=True)
 class ColumnUnit:
@@ -91,7 +101,7 @@ class ColumnUnit:
     # --- structure ----------------------------------------------------------------------
     @property
     def xbar(self) -> Crossbar:
-        return Crossbar(**self.crossbar)
+        return Crossbar(**{"zero_skip": "none", **self.crossbar})
 
     @property
     def conv(self) -> Converter:
@@ -101,6 +111,11 @@ class ColumnUnit:
     @property
     def input_slices(self) -> int:
         return self.xbar.input_slices
+
+    @property
+    def skip(self) -> bool:
+        """Whether the conversions carry skip flags (the crossbar skips: ``zero_skip``)."""
+        return self.crossbar.get("zero_skip", "none") != "none"
 
     def ports(self) -> list[ColumnPort]:
         """Every conversion, in port order: input slice, then sub-array, then weight slice
@@ -133,19 +148,28 @@ class ColumnUnit:
 
     @property
     def constant(self) -> int:
-        """K = offset * sum of sign * 2^shift."""
+        """K = offset * sum of sign * 2^shift (0 with skip ports: each port subtracts its
+        own offset term when it is not skipped)."""
+        if self.skip:
+            return 0
         return self.offset * sum(p.sign << p.shift for p in self.ports())
 
+    def term_range(self, p: ColumnPort) -> Range:
+        """The range of one port's term sign * (2^(shift + g) code - offset 2^shift), or of
+        sign * 2^(shift + g) code without skip ports (their offsets are in K)."""
+        off = (self.offset << p.shift) if self.skip else 0
+        ends = [p.sign * ((c << (p.shift + self.gain_shift)) - off) for c in (0, self.code_max)]
+        if self.skip:
+            ends.append(0)
+        return min(ends), max(ends)
+
     def signals(self) -> dict[str, Range]:
-        """Ranges: ``code`` (one port's code), ``sum`` (the signed sum before K), ``y``."""
+        """Ranges: ``code`` (one port's code), ``sum`` (any partial sum of the terms before
+        K), ``y``."""
         lo = hi = 0
-        g = self.gain_shift
         for p in self.ports():
-            top = self.code_max << (p.shift + g)
-            if p.sign > 0:
-                hi += top
-            else:
-                lo -= top
+            a, b = self.term_range(p)
+            lo, hi = lo + min(a, 0), hi + max(b, 0)
         k = self.constant
         return {"code": (0, self.code_max), "sum": (lo, hi), "y": (lo - k, hi - k)}
 
@@ -159,7 +183,11 @@ class ColumnUnit:
     @property
     def inputs(self) -> tuple[Port, ...]:
         f = self.port_format
-        return tuple(Port(p.name, f) for p in self.ports())
+        codes = tuple(Port(p.name, f) for p in self.ports())
+        if not self.skip:
+            return codes
+        flag = NumberFormat(1, False, 1.0, 0)
+        return codes + tuple(Port(p.skip_name, flag) for p in self.ports())
 
     @property
     def outputs(self) -> tuple[Port, ...]:
@@ -176,23 +204,26 @@ class ColumnUnit:
             c = np.asarray(inputs[p.name], dtype=np.int64)
             if self.sample_bits:
                 c = _popcount(c)
-            term = p.sign * (c << (p.shift + g))
+            if self.skip:
+                term = p.sign * ((c << (p.shift + g)) - (self.offset << p.shift))
+                term = np.where(np.asarray(inputs[p.skip_name]) != 0, 0, term)
+            else:
+                term = p.sign * (c << (p.shift + g))
             y = term if y is None else y + term
         assert y is not None
         return {"y": y - self.constant}
 
     def input_space(self) -> InputSpace:
-        ports = self.ports()
-        total = self.code_bits * len(ports)
+        ports = self.inputs
+        total = sum(p.bits for p in ports)
         if total <= math.log2(EXHAUSTIVE_LIMIT):
-            grids = np.meshgrid(*[np.arange(1 << self.code_bits)] * len(ports), indexing="ij")
+            grids = np.meshgrid(*[np.arange(1 << p.bits) for p in ports], indexing="ij")
             return InputSpace({p.name: g.ravel().astype(np.int64) for p, g in
                                zip(ports, grids)}, True, "every input vector")
         vec = corners(self)
         model = stimulus(self)[2]
         rng = np.random.default_rng(self.seed + 1)
-        top = (1 << self.code_bits) - 1
-        rand = {p.name: rng.integers(0, top, self.vectors // 4, endpoint=True)
+        rand = {p.name: rng.integers(0, (1 << p.bits) - 1, self.vectors // 4, endpoint=True)
                 for p in ports}
         space = {p.name: np.concatenate([vec[p.name], model[p.name], rand[p.name]]).astype(
             np.int64) for p in ports}
@@ -202,8 +233,9 @@ class ColumnUnit:
         n = len(self.ports())
         what = f"{self.code_bits} sample bits" if self.sample_bits else \
             f"{self.code_bits}-bit codes"
+        skip = f" and skip flags ({self.crossbar['zero_skip']})" if self.skip else ""
         return (f"{self.converter['spec']}, {self.subarrays} sub-arrays x "
-                f"{self.input_slices} input slices: {n} conversions of {what}, y "
+                f"{self.input_slices} input slices: {n} conversions of {what}{skip}, y "
                 f"{self.out_format.text}")
 
     def to_json(self) -> dict:
@@ -225,8 +257,8 @@ class ColumnUnit:
 
 _SAMPLE = ("corners (all ports zero, all at full scale, each port alone at full scale and "
            "alone at zero, alternating ports), the Python model's conversions of seeded "
-           "random layers (sample bits of a seeded run for mtj), and seeded uniform random "
-           "port values")
+           "random layers (sample bits of a seeded run for mtj; skip flags by the crossbar's "
+           "rule), and seeded uniform random port values")
 
 
 def _popcount(c: np.ndarray) -> np.ndarray:
@@ -239,22 +271,23 @@ def _popcount(c: np.ndarray) -> np.ndarray:
 
 
 def corners(unit: ColumnUnit) -> dict[str, np.ndarray]:
-    """The corner vectors of the sample (see ``_SAMPLE``)."""
-    ports = [p.name for p in unit.ports()]
-    top = (1 << unit.code_bits) - 1
+    """The corner vectors of the sample (see ``_SAMPLE``), over every input port (codes and
+    skip flags)."""
+    ports = list(unit.inputs)
+    top = np.array([(1 << p.bits) - 1 for p in ports], dtype=np.int64)
     n = len(ports)
-    rows = [np.zeros(n, dtype=np.int64), np.full(n, top, dtype=np.int64)]
+    rows = [np.zeros(n, dtype=np.int64), top.copy()]
     for i in range(n):
         one = np.zeros(n, dtype=np.int64)
-        one[i] = top
+        one[i] = top[i]
         rows.append(one)
-        rest = np.full(n, top, dtype=np.int64)
+        rest = top.copy()
         rest[i] = 0
         rows.append(rest)
     alt = np.where(np.arange(n) % 2 == 0, top, 0).astype(np.int64)
     rows += [alt, top - alt]
     m = np.stack(rows)
-    return {name: m[:, i] for i, name in enumerate(ports)}
+    return {p.name: m[:, i] for i, p in enumerate(ports)}
 
 
 def stimulus(unit: ColumnUnit) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -272,19 +305,30 @@ def stimulus(unit: ColumnUnit) -> tuple[np.ndarray, np.ndarray, dict[str, np.nda
     w = rng.integers(lo, hi, (n_in, cols), endpoint=True)
     x = rng.integers(0, (1 << xb.input_bits) - 1, (batch, n_in), endpoint=True)
     x[rng.random(x.shape) < 0.5] = 0
+    # both skip rules fire: every third vector has no input on the first sub-array, the next
+    # one no most significant input slice on the last, and output 0 no weight on the first
+    x[::3, :xb.rows] = 0
+    x[1::3, -xb.rows:] &= (1 << (xb.input_bits - xb.dac_bits)) - 1
+    w[:xb.rows, 0] = 0
     ps, ref = xb.partial_sums(x, w)
+    skip, ref_skip = xb.skips(x, w)
     out: dict[str, np.ndarray] = {}
     for p in unit.ports():
         if p.s < 0:
-            assert ref is not None
+            assert ref is not None and ref_skip is not None
             v = ref[:, p.r, p.j][:, None].repeat(cols, axis=1)
+            z = ref_skip[:, p.r, p.j][:, None].repeat(cols, axis=1)
         else:
             v = ps[:, p.r, p.j, p.s, :]
+            z = skip[:, p.r, p.j, p.s, :]
         if isinstance(conv, Mtj):
             bits = conv.sample_bits(v, rng).astype(np.int64)
             code = (bits << np.arange(conv.samples, dtype=np.int64)).sum(axis=-1)
         else:
             code = conv.convert(v, rng)
+        if unit.skip:  # a skipped conversion delivers no code: its port holds 0
+            out[p.skip_name] = z.reshape(-1).astype(np.int64)
+            code = np.where(z, 0, code)
         out[p.name] = code.reshape(-1)
     return x, w, out
 
@@ -315,7 +359,7 @@ def build_column(conv: str | Converter, *, subarrays: int = 1, name: str = "col"
         raise ConfigError("the back end takes a decode gain of 1 or 2")
     xb_json = {"rows": xb.rows, "cell_bits": xb.cell_bits, "dac_bits": xb.dac_bits,
                "weight_bits": xb.weight_bits, "input_bits": xb.input_bits,
-               "signed": xb.signed, "scheme": xb.scheme}
+               "signed": xb.signed, "scheme": xb.scheme, "zero_skip": xb.zero_skip}
     return ColumnUnit(name, c.to_json(), xb_json, subarrays, bits, sample_bits, d.gain,
                       d.offset, d.lsb, float(input_scale), float(weight_scale), seed, vectors)
 

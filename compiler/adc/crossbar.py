@@ -18,9 +18,15 @@ Mapping (README "ADC companion" documents it):
   a time, least significant slice first.
 - Partial sum ``ps[r, j, s, o] = sum over the rows i of sub-array r of x_j[i] * w_s[i, o]``.
   Its range is [-M, M] (differential) or [0, M], M = rows (2^cell_bits - 1)(2^dac_bits - 1).
+- Skipped conversions (``zero_skip``): ``hardware`` (default) skips a conversion when the
+  input slice on its sub-array is all zero (a NOR over the DAC inputs, at run time) or its
+  weight slice's column on that sub-array is all zero (known at mapping); ``stoxnet`` skips
+  every partial sum that is exactly zero (StoX-Net's software model); ``none`` converts
+  all. A skipped conversion contributes exactly zero.
 - Back end: ``y = sum over r, j, s of 2^(j dac_bits + s cell_bits) (gain code - offset)``
-  (minus the same sum over the reference column for ``offset``), an integer; ``lsb * y``
-  estimates ``x @ w``, and with the ``ideal`` converter ``y == x @ w`` exactly.
+  over the conversions not skipped (minus the same sum over the reference column for
+  ``offset``), an integer; ``lsb * y`` estimates ``x @ w``, and with the ``ideal`` converter
+  ``y == x @ w`` exactly.
 
 >>> import numpy as np
 >>> xb = Crossbar(rows=16, weight_bits=4, input_bits=4)
@@ -33,6 +39,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +49,10 @@ from ..errors import ConfigError
 from ..options import option
 from .converters import Converter, converter, default_rng
 
-__all__ = ["SCHEMES", "Crossbar", "Term"]
+__all__ = ["SCHEMES", "ZERO_SKIP", "Crossbar", "Term"]
 
 SCHEMES = ("differential", "offset")
+ZERO_SKIP = ("hardware", "stoxnet", "none")
 ROWS = (16, 512)
 CELL_BITS = (1, 2, 4)
 
@@ -69,6 +77,9 @@ class Crossbar:
     dac_bits: int = option(1, "input bits applied per step (1 to --input-bits)", metavar="B")
     weight_bits: int = option(4, "weight bits (1 to 8)", metavar="B")
     input_bits: int = option(4, "input (activation) bits (1 to 8)", metavar="B")
+    zero_skip: str = option("hardware", "skipped conversions: hardware (the input slice on "
+                            "the sub-array or the weight slice's column is all zero), stoxnet "
+                            "(every zero partial sum) or none", choices=ZERO_SKIP)
     signed: bool = True
     scheme: str = "differential"
 
@@ -87,6 +98,8 @@ class Crossbar:
         _check_int("weight_bits", self.weight_bits, 1, 8)
         _check_int("input_bits", self.input_bits, 1, 8)
         _check_int("dac_bits", self.dac_bits, 1, self.input_bits)
+        if self.zero_skip not in ZERO_SKIP:
+            raise ConfigError(f"zero_skip {self.zero_skip!r}: use {', '.join(ZERO_SKIP)}")
         if self.scheme not in SCHEMES:
             raise ConfigError(f"scheme {self.scheme!r}: use {' or '.join(SCHEMES)}"
                               + (" (or signed=False)" if self.scheme == "unsigned" else ""))
@@ -194,57 +207,88 @@ class Crossbar:
     def partial_sums(self, x: Any, w: Any) -> tuple[np.ndarray, np.ndarray | None]:
         """``ps`` of shape (batch, sub-arrays, input slices, weight slices, out), int64, and
         for the offset scheme the reference column's (batch, sub-arrays, input slices)."""
+        from .engine import NumpyOps, slices
+
         x, w = self.check(x, w)
-        batch, n = x.shape
-        r = self.subarrays(n)
-        pad = r * self.rows - n
-        xp = np.pad(x, ((0, 0), (0, pad))).reshape(batch, r, self.rows)
-        dmask = (1 << self.dac_bits) - 1
-        xs = [((xp >> (j * self.dac_bits)) & dmask).astype(np.float64)
-              for j in range(self.input_slices)]
-        ws = [np.pad(s, ((0, pad), (0, 0))).reshape(r, self.rows, -1).astype(np.float64)
-              for s in self._slices(w)]
-        ps = np.empty((batch, r, len(xs), len(ws), w.shape[1]), dtype=np.int64)
-        for j, xj in enumerate(xs):
-            xt = xj.transpose(1, 0, 2)  # (r, batch, rows): exact in float64 (< 2^53)
-            for s, wsl in enumerate(ws):
-                ps[:, :, j, s, :] = np.rint(np.matmul(xt, wsl)).astype(np.int64).transpose(
-                    1, 0, 2)
+        xs, wt = slices(NumpyOps(), x, w, self)  # (J, R, B, rows), (R, rows, S, out)
+        ps = np.einsum("jrbk,rkso->brjso", xs.astype(np.float64), wt.astype(np.float64))
+        ps = np.rint(ps).astype(np.int64)
         ref = None
         if self.offset:
-            ref = np.stack([xj.sum(axis=2) for xj in xs], axis=2).astype(np.int64)
-            ref *= self.ref_cell
+            ref = np.transpose(xs.sum(axis=3), (2, 1, 0)).astype(np.int64) * self.ref_cell
         return ps, ref
 
-    def accumulate(self, codes: np.ndarray, ref_codes: np.ndarray | None, conv: Converter
+    def skips(self, x: Any, w: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """The skip flags (``zero_skip``; True: skipped) of the conversions whose partial
+        sums ``partial_sums(x, w)`` returns, in the same shapes."""
+        from .engine import NumpyOps, skip_flags, slices
+
+        ps, ref = self.partial_sums(x, w)
+        if self.zero_skip == "none":
+            return np.zeros(ps.shape, dtype=bool), (None if ref is None else
+                                                     np.zeros(ref.shape, dtype=bool))
+        if self.zero_skip == "stoxnet":
+            return ps == 0, (None if ref is None else ref == 0)
+        x, w = self.check(x, w)
+        xz, wz = skip_flags(*slices(NumpyOps(), x, w, self))  # (J, R, B), (R, S, out)
+        xzb = np.transpose(xz, (2, 1, 0))  # (B, R, J)
+        skip = xzb[:, :, :, None, None] | wz[None, :, None, :, :]
+        return skip, (xzb if ref is not None else None)
+
+    def accumulate(self, codes: np.ndarray, ref_codes: np.ndarray | None, conv: Converter,
+                   skip: np.ndarray | None = None, ref_skip: np.ndarray | None = None
                    ) -> np.ndarray:
         """The back end: y = sum of 2^shift (gain code - offset) over sub-arrays and slices
-        (minus the reference column's), int64 (batch x out)."""
+        (minus the reference column's), skipped conversions (``skip``, ``ref_skip``: True)
+        contributing zero; int64 (batch x out)."""
         d = conv.decode
         y = np.zeros((codes.shape[0], codes.shape[-1]), dtype=np.int64)
         for t in self.terms():
             if t.s < 0:
                 assert ref_codes is not None
-                part = (d.gain * ref_codes[:, :, t.j] - d.offset).sum(axis=1)[:, None]
+                v = d.gain * ref_codes[:, :, t.j] - d.offset
+                if ref_skip is not None:
+                    v = np.where(ref_skip[:, :, t.j], 0, v)
+                part = v.sum(axis=1)[:, None]
             else:
-                part = (d.gain * codes[:, :, t.j, t.s, :] - d.offset).sum(axis=1)
+                v = d.gain * codes[:, :, t.j, t.s, :] - d.offset
+                if skip is not None:
+                    v = np.where(skip[:, :, t.j, t.s, :], 0, v)
+                part = v.sum(axis=1)
             y += t.sign * (part << t.shift)
         return y
 
-    def matmul(self, x: Any, w: Any, converter: Converter | str,
+    def matmul(self, x: Any, w: Any, converter: Converter | str | Sequence[Converter | str],
                rng: np.random.Generator | int | None = None) -> np.ndarray:
         """The digitally accumulated integer result (batch x out) of x @ w through the
-        converter; multiply by ``output_lsb(converter)`` for the estimate of x @ w."""
-        conv = self.bind(converter)
-        ps, ref = self.partial_sums(x, w)
-        g = default_rng(rng)
-        codes = conv.convert(ps, g)
-        ref_codes = conv.convert(ref, g) if ref is not None else None
-        return self.accumulate(codes, ref_codes, conv)
+        converter (or one converter per input slice, their lsbs in power-of-two ratios);
+        multiply by ``output_lsb(converter)`` for the estimate of x @ w. ``rng`` (a
+        Generator or a seed; None = seed 0) draws the key of the MTJ's random stream
+        (``actc.adc.engine``)."""
+        from .engine import matmul
 
-    def output_lsb(self, converter: Converter | str) -> float:
-        """Real value (in units of x @ w) of one unit of the accumulated result."""
-        return self.bind(converter).decode.lsb
+        convs = self.bind_slices(converter)
+        x, w = self.check(x, w)
+        key = int(default_rng(rng).integers(0, 1 << 63)) if any(
+            c.stochastic for c in convs) else 0
+        return matmul(self, x, w, convs, key, self.zero_skip)
+
+    def bind_slices(self, converter: Converter | str | Sequence[Converter | str]
+                    ) -> list[Converter]:
+        """One bound converter per input slice: the same for all, or a list of J."""
+        if isinstance(converter, (str, Converter)):
+            return [self.bind(converter)] * self.input_slices
+        convs = [self.bind(c) for c in converter]
+        if len(convs) != self.input_slices:
+            raise ConfigError(f"{len(convs)} converters for {self.input_slices} input slices")
+        if len({(type(c), getattr(c, "samples", None)) for c in convs}) > 1:
+            raise ConfigError("per-slice converters must be of one kind (and one T for mtj)")
+        return convs
+
+    def output_lsb(self, converter: Converter | str | Sequence[Converter | str]) -> float:
+        """Real value (in units of x @ w) of one unit of the accumulated result (the
+        smallest lsb of per-slice converters)."""
+        return min(c.decode.lsb for c in self.bind_slices(converter))
 
 
 def _check_int(what: str, value: Any, lo: int, hi: int) -> None:

@@ -1,6 +1,8 @@
 """Verilog module of a column back end (``actc.adc.backend.ColumnUnit``): combinational
 (``parallel``, optionally with an output register) or ``serial``: one input slice a clock,
 most significant slice first, with a start/busy/valid handshake (README "Column back end").
+With skip flags, a conversion whose ``z_...`` port is 1 contributes zero (a multiplexer per
+term).
 
 All arithmetic is modulo 2^W, W the output's width: the result fits W bits, so the wrapped
 sum of the terms is exact."""
@@ -39,14 +41,25 @@ def _code(p: dict, ctx: dict) -> str:
 
 
 def _sum(ports: list[dict], ctx: dict, shift_of: Any, constant: int) -> str:
-    """sign * code << shift over the ports, minus the constant, in W bits."""
+    """sign * code << shift over the ports (each minus its offset term and gated by its skip
+    flag, with skip ports), minus the constant, in W bits."""
     w = ctx["w"]
     parts = []
     for p in ports:
         shift = shift_of(p)
-        if shift >= w:
+        term = _code(p, ctx) + (f" << {shift}" if shift else "") if shift < w else ""
+        if ctx["skip"]:
+            term = f"({term})" if shift and term else term  # << binds looser than -
+            off = p["offset_term"] % (1 << w)
+            if not term and not off:
+                continue
+            value = " - ".join([t for t in (term, f"{w}'d{off}" if off else "") if t])
+            if not term:
+                value = f"{w}'d0 - {value}"
+            flag = p["skip_beat"] if ctx["serial"] else p["skip"]
+            term = f"{flag} ? {w}'d0 : ({value})"
+        elif shift >= w:
             continue  # zero modulo 2^W
-        term = _code(p, ctx) + (f" << {shift}" if shift else "")
         parts.append(("+ " if p["sign"] > 0 else "- ") + f"({term})")
     k = constant % (1 << w)
     if k:
@@ -66,8 +79,17 @@ def emit(unit: Any, info: EmitInfo, options: Any) -> dict[str, str]:
     ctx = column_header(unit, info)
     serial = options.architecture == "serial"
     w = ctx["out_bits"]
-    ctx.update(w=w, serial=serial, registered=options.registered,
-               count_bits=max(1, unit.code_bits.bit_length()))
+    what = "count of ones" if unit.sample_bits else "code"
+    formula = (f"y = sum over the {len(ctx['ports'])} conversions not skipped (z_... = 0) of "
+               f"sign * ({what} << shift - {unit.offset} << (shift - {unit.gain_shift}))"
+               if unit.skip else f"y = sum over the {len(ctx['ports'])} conversions of sign * "
+               f"{what} << shift, minus K = {unit.constant}")
+    ctx.update(w=w, serial=serial, registered=options.registered, skip=unit.skip,
+               count_bits=max(1, unit.code_bits.bit_length()), formula=formula)
+    for p, q in zip(ctx["ports"], unit.ports()):  # skip flags and each term's offset
+        p.update(skip=q.skip_name, skip_beat="z_" + q.beat_name.split("_", 1)[1],
+                 offset_term=unit.offset << (q.shift - q.j * unit.xbar.dac_bits if serial
+                                             else q.shift))
     ports = ctx["ports"]
     if serial:
         slices, db = ctx["slices"], ctx["dac_bits"]
@@ -76,9 +98,12 @@ def emit(unit: Any, info: EmitInfo, options: Any) -> dict[str, str]:
                                                         0),
                    slice_bits=max(1, (slices - 1).bit_length()))
         # most significant slice first: beat k carries input slice slices - 1 - k
-        beats = tuple(tuple((p["beat"], q["name"]) for p in beat_ports for q in ports
+        beats = tuple(tuple(pair for p in beat_ports for q in ports
                             if q["j"] == slices - 1 - k and q["r"] == p["r"]
-                            and q["s"] == p["s"]) for k in range(slices))
+                            and q["s"] == p["s"]
+                            for pair in ((p["beat"], q["name"]),) + (
+                                ((p["skip_beat"], q["skip"]),) if unit.skip else ()))
+                      for k in range(slices))
         schedule = Schedule("stream", slices, beats)
         ctx["db"] = db
         template = "adc/column_serial.v.j2"
