@@ -56,6 +56,10 @@ CASES = [
                                          search_steps=1)),
     ("exp_geba_affine", "exp(x)", dict(in_format="s8:0.04:20", out_format="u8:0.05:0",
                                        method="geba", entries=8, search_steps=3)),
+    # a search whose P_LUT has one entry (no index bits): the Verilog was `0'd0` labels,
+    # which iverilog accepted and Yosys refused (found by benchmarks/hls4ml_compare.py)
+    ("gelu_optimal_one_p", "gelu(x)", dict(in_format="s16.10", out_format="s22.16",
+                                           method="optimal", entries=3, search_steps=2)),
     # hierarchical chord tables (KnotCore): multiply and shift addressing, one region or
     # many, folds of every kind, objectives
     ("tanh_knots", "tanh(x)", dict(in_format="s10.7", out_format="s10.8", method="knots",

@@ -55,6 +55,18 @@ def test_verilog_is_lint_clean(build, case):
     lint(d / f"{r.unit.name}.v", r.unit.name)  # raises on any -Wall warning
 
 
+@pytest.mark.parametrize("case", grouped(CASES))
+def test_verilog_elaborates_in_yosys(build, case):
+    """Yosys' front end is stricter than iverilog's and Verilator's in places (a zero-width
+    constant such as `0'd0` passed both and stopped `actc cost`): every design elaborates."""
+    d, r = build(*case)
+    name = r.unit.name
+    run = subprocess.run(["yosys", "-q", "-p", f"read_verilog -sv {name}.v; hierarchy -check "
+                          f"-top {name}; proc"], cwd=d, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr + run.stdout
+
+
 def _case(case_id):
     return next(c for c in CASES if c[0] == case_id)
 

@@ -134,6 +134,7 @@ def _segments_view(core: SegmentCore, w: int, s: dict, arch: str) -> dict:
             vw=w - core.x_shift,
             pw=p.width,
             p_table=p.table,
+            p_first=int(core.p_lut[0]),
             x_table=x.table,
         )
     aw = signed_width(*acc) + 1  # a guard bit for the rounding add
