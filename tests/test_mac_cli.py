@@ -189,10 +189,33 @@ def test_encode_writes_codes_header_and_errors(tmp_path):
     (np.array(3), "weights must be a non-empty numeric array, got dtype int64 and shape ()"),
     (np.array([300]), "weight 300 (element 0) is outside [-128, 127] for 8-bit signed weights"),
     (np.array([0.5]), "weights must be integer codes"),
+    # values the cast to int64 would wrap: the message names the number the file holds
+    (np.array([2 ** 64 - 1], dtype=np.uint64),
+     "weight 18446744073709551615 (element 0) is outside [-128, 127]"),
+    (np.array([3.0, 1e30]), "weight 1e+30 (element 1) is outside [-128, 127]"),
+    (np.array([-2 ** 63], dtype=np.int64), "weight -9223372036854775808 (element 0) is outside"),
 ])
 def test_encode_refuses_bad_weights(tmp_path, weights, message):
     np.save(tmp_path / "w.npy", weights)
     code, _, err = run("mac", "encode", tmp_path / "w.npy", "--alphabet", "1,3", "--signed",
                        "-o", tmp_path / "enc")
     assert code == 2 and err.startswith("actc: error: " + message)
+    assert not (tmp_path / "enc").exists()
+
+
+@pytest.mark.parametrize("alphabet, message", [
+    ("1,,3", "--alphabet '1,,3': an empty letter"),
+    ("1,3,", "--alphabet '1,3,': an empty letter"),
+    ("0,3", "--alphabet '0,3': alphabet letters are odd numbers 1 to 15"),
+    ("1,1,3", "--alphabet '1,1,3': a letter appears twice"),
+    ("3,5", "--alphabet '3,5': the alphabet must contain 1"),
+    ("1,x", "--alphabet '1,x': give odd letters, e.g. 1,3"),
+])
+def test_encode_refuses_bad_alphabets_naming_the_option(tmp_path, alphabet, message):
+    """An empty letter was dropped without a word (1,,3 ran as 1,3), and the letters' errors
+    named --multiplier 'asm:...', an option encode does not have."""
+    np.save(tmp_path / "w.npy", np.array([1, 5]))
+    code, _, err = run("mac", "encode", tmp_path / "w.npy", "--alphabet", alphabet, "-o",
+                       tmp_path / "enc")
+    assert (code, err.count("\n")) == (2, 1) and err.startswith("actc: error: " + message), err
     assert not (tmp_path / "enc").exists()

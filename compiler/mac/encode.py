@@ -42,10 +42,25 @@ class EncodeResult:
 def _alphabet(text: str | tuple[int, ...]) -> tuple[int, ...]:
     if isinstance(text, tuple):
         return text
+    items = [t.strip() for t in str(text).split(",")]
+    if "" in items:
+        raise SemanticError(f"--alphabet {text!r}: an empty letter (two commas, or one at an "
+                            "end); give odd letters separated by commas, e.g. 1,3")
     try:
-        return tuple(int(t) for t in str(text).split(",") if t.strip())
+        return tuple(int(t) for t in items)
     except ValueError:
         raise SemanticError(f"--alphabet {text!r}: give odd letters, e.g. 1,3") from None
+
+
+def _family(alphabet: str | tuple[int, ...], tie: str) -> AsmFamily:
+    """The ASM family of an --alphabet, its errors naming --alphabet as the user wrote it."""
+    letters = _alphabet(alphabet)
+    try:
+        return AsmFamily(letters, tie)
+    except SemanticError as exc:
+        text = alphabet if isinstance(alphabet, str) else ",".join(map(str, alphabet))
+        reason = str(exc).split(": ", 1)[-1]
+        raise SemanticError(f"--alphabet {text!r}: {reason}") from None
 
 
 def encode_weights(weights: np.ndarray, *, alphabet: str | tuple[int, ...], bits: int = 8,
@@ -56,7 +71,7 @@ def encode_weights(weights: np.ndarray, *, alphabet: str | tuple[int, ...], bits
     >>> rounded.tolist(), rep["bits_per_weight"], rep["changed"]
     ([6, -8, 0], 9, 2)
     """
-    family = AsmFamily(_alphabet(alphabet), tie)
+    family = _family(alphabet, tie)
     m = Multiplier(family, 8, bits, signed)  # a's width does not matter to the weights
     w = np.asarray(weights)
     if w.dtype.kind not in "iuf" or w.ndim == 0 or w.size == 0:
@@ -70,13 +85,19 @@ def encode_weights(weights: np.ndarray, *, alphabet: str | tuple[int, ...], bits
         if not np.all(w == np.round(w)):
             raise InputError("weights must be integer codes (quantise them first: this file "
                              "has fractional values)")
-    wi = w.astype(np.int64)
     fb = m.b_format
-    bad = np.flatnonzero((wi.ravel() < fb.code_min) | (wi.ravel() > fb.code_max))
+    # the range is checked on the values as stored (a uint64 above 2^63 or a float beyond
+    # int64 would wrap in the cast to int64, and the message would name another number)
+    flat = w.ravel()
+    bad = np.flatnonzero((flat < fb.code_min) | (flat > fb.code_max))
     if bad.size:
-        raise InputError(f"weight {int(wi.ravel()[bad[0]])} (element {int(bad[0])}) is outside "
+        value = flat[bad[0]].item()
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+            value = int(value)
+        raise InputError(f"weight {value} (element {int(bad[0])}) is outside "
                          f"[{fb.code_min}, {fb.code_max}] for {bits}-bit "
                          f"{'signed' if signed else 'unsigned'} weights")
+    wi = w.astype(np.int64)
     rounded = family.represent(wi, bits, signed)
     codes = m.encode(wi)
     layout = family.layout(bits, signed)
