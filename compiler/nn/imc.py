@@ -330,7 +330,10 @@ class _IMC(nn.Module):
             self.calibration = "training"
         elif self.act_max.item() == 0:
             raise self._uncalibrated("input range")
-        scale = (self.act_max if act_max is None else act_max) / top
+        limit = self.act_max if act_max is None else act_max
+        if limit.dtype in (torch.float16, torch.bfloat16):  # a half model: a float32 step
+            limit = limit.float()
+        scale = limit / top
         q = torch.clamp(a / scale, 0, top)
         return q + (torch.round(q) - q).detach(), scale
 
