@@ -78,9 +78,10 @@ def set_converter(model: nn.Module, spec: str, samples=None, clip=None) -> None:
 
 @torch.no_grad()
 def calibrate(model: nn.Module, x: torch.Tensor) -> None:
-    """Set the partial-sum ranges from training images (one eval-mode forward)."""
+    """Set the partial-sum ranges from training images (one eval-mode forward, each layer's
+    ranges from its own input in the IMC network: ``recalibrate_clips``)."""
     for layer in imc_layers(model):
-        layer.ps_rms.zero_()
+        layer.recalibrate_clips()
     model.eval()
     model(x)
 

@@ -11,9 +11,11 @@ network, bit-exact, for evaluation and training (the optional extra ``actc[torch
 - ``HybridSchedule``: approximate products for the first epochs, exact for the last (or the
   reverse).
 - ``ApproxActivation``: any compiled activation (its manifest) on integer codes.
-- ``IMCLinear``, ``IMCConv2d``: in-memory-computing layers whose matmul runs through the
-  ``actc.adc`` crossbar model and a converter (``to_imc`` converts a model's layers,
-  ``set_samples`` sets MTJ samples per layer, ``imc_layers`` lists them).
+- ``IMCLinear``, ``IMCConv2d``: ``nn.Linear``/``nn.Conv2d`` subclasses whose matmul runs
+  through the ``actc.adc`` crossbar model and a converter (``to_imc`` converts a model's
+  layers, ``from_linear``/``from_conv2d`` one layer; ``calibrate`` sets their input and
+  partial-sum ranges; ``set_samples`` sets MTJ samples per layer, ``imc_layers`` lists
+  them).
 - ``quant``: the quantisers and straight-through functions they share; ``progress``: the
   progress bar every training or sweep loop uses.
 

@@ -42,12 +42,18 @@ implement them for its input range and its partial-sum clips):
 
 ``calibrate`` asks every layer for its values before it sets any, so a failure leaves the
 whole model as it was.
+
+Optional, for ranges that depend on others (an IMC layer's partial-sum clips depend on its
+input range): ``calibration_passes() -> int``, the passes over the batches the layer needs
+(1 when absent), and ``calibration_next()``, called before each further pass; ``calibrate``
+then runs the batches as many times as the most demanding layer asks (so they must be a
+list, a tensor or a ``DataLoader``, not a one-shot iterator).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -169,6 +175,20 @@ def _calibratable(m: nn.Module) -> bool:
                ("calibration_begin", "calibration_values", "calibration_end"))
 
 
+def _passes(m: nn.Module) -> int:
+    count = getattr(m, "calibration_passes", None)
+    return int(count()) if callable(count) else 1
+
+
+def _named(name: str, m: nn.Module, step: Callable[[], Any]) -> Any:
+    """``step()``, its ``ValueError`` naming the layer."""
+    try:
+        return step()
+    except ValueError as exc:
+        what = f"layer {name!r}" if name else f"the {type(m).__name__}"
+        raise ValueError(f"{what} {exc}") from None
+
+
 def _run(model: nn.Module, batch: Any) -> None:
     if isinstance(batch, torch.Tensor):
         model(batch)
@@ -209,22 +229,27 @@ def calibrate(model: nn.Module, batches: Iterable[Any] | torch.Tensor,
     for _, m in layers:
         m.calibration_begin(factory)
     try:
+        passes = {name: _passes(m) for name, m in layers}
+        most = max(passes.values())
+        if most > 1 and isinstance(batches, Iterator):
+            raise ValueError(f"calibrate needs {most} passes over the batches (IMC partial-sum "
+                             "ranges follow the input ranges): give a list, a tensor or a "
+                             "DataLoader, not an iterator")
         model.eval()
-        seen = 0
-        with torch.no_grad():
-            for batch in progress(batches, desc=desc, total=total):
-                _run(model, batch)
-                seen += 1
-        if seen == 0:
-            raise ValueError("calibrate got no batches")
-        found = {}
-        for name, m in layers:
-            try:
-                found[name] = m.calibration_values()
-            except ValueError as exc:
-                what = f"layer {name!r}" if name else f"the {type(m).__name__}"
-                raise ValueError(f"{what} {exc}") from None
-        values = found
+        for p in range(most):
+            if p:
+                for name, m in layers:
+                    if passes[name] > p:
+                        _named(name, m, m.calibration_next)
+            seen = 0
+            label = desc if most == 1 else f"{desc} {p + 1}/{most}"
+            with torch.no_grad():
+                for batch in progress(batches, desc=label, total=total):
+                    _run(model, batch)
+                    seen += 1
+            if seen == 0:
+                raise ValueError("calibrate got no batches")
+        values = {name: _named(name, m, m.calibration_values) for name, m in layers}
     finally:
         for name, m in layers:
             m.calibration_end(None if values is None else values[name])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from torch import nn
@@ -60,6 +61,26 @@ def to_approx(model: nn.Module, multiplier: Any, *, bits: int | None = None,
     unknown = set(options) - {"per_channel", "momentum", "weight_transform"}
     if unknown:
         raise TypeError(f"to_approx got unexpected options: {', '.join(sorted(unknown))}")
+    widths = {"bits": bits, "a_bits": a_bits, "b_bits": b_bits, "signed": signed}
+
+    def make(_: int, child: nn.Module) -> nn.Module:
+        kw = {k: copy.deepcopy(v) if k == "weight_transform" else v for k, v in options.items()}
+        if isinstance(child, nn.Linear):
+            return ApproxLinear.from_linear(child, multiplier, **widths, **kw)
+        return ApproxConv2d.from_conv2d(child, multiplier,  # type: ignore[arg-type]
+                                        **widths, **kw)
+
+    return convert_layers(model, make, keep_first=keep_first, keep_last=keep_last,
+                          inplace=inplace, who="to_approx")
+
+
+def convert_layers(model: nn.Module, make: Callable[[int, nn.Module], nn.Module], *,
+                   keep_first: bool, keep_last: bool, inplace: bool, who: str) -> nn.Module:
+    """What ``to_approx`` and ``to_imc`` share: every plain ``nn.Linear`` and ``nn.Conv2d``
+    (module order; not the first/last with ``keep_first``/``keep_last``; never a layer
+    already approximate or in-memory-computing) replaced by ``make(index, layer)``, in a
+    deep copy unless ``inplace``; a ``UserWarning`` names the modules whose products stay
+    exact. Returns the converted model."""
     target = model if inplace else copy.deepcopy(model)
     skipped: list[str] = []
     found: list[tuple[nn.Module, str, nn.Module]] = []
@@ -80,16 +101,9 @@ def to_approx(model: nn.Module, multiplier: Any, *, bits: int | None = None,
 
     visit(target, "")
     chosen = found[1 if keep_first else 0: len(found) - (1 if keep_last else 0)]
-    widths = {"bits": bits, "a_bits": a_bits, "b_bits": b_bits, "signed": signed}
-    for parent, name, child in chosen:
-        kw = {k: copy.deepcopy(v) if k == "weight_transform" else v for k, v in options.items()}
-        if isinstance(child, nn.Linear):
-            layer: nn.Module = ApproxLinear.from_linear(child, multiplier, **widths, **kw)
-        else:
-            layer = ApproxConv2d.from_conv2d(child, multiplier,  # type: ignore[arg-type]
-                                             **widths, **kw)
-        setattr(parent, name, layer)
+    for i, (parent, name, child) in enumerate(chosen):
+        setattr(parent, name, make(i, child))
     if skipped:
-        warnings.warn("to_approx leaves these modules' products exact (not nn.Linear or "
-                      f"nn.Conv2d forwards): {', '.join(skipped)}", UserWarning, stacklevel=2)
+        warnings.warn(f"{who} leaves these modules' products exact (not nn.Linear or "
+                      f"nn.Conv2d forwards): {', '.join(skipped)}", UserWarning, stacklevel=3)
     return target

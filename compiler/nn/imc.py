@@ -40,6 +40,7 @@ torch.Size([2, 3])
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -53,6 +54,7 @@ from ..adc import engine
 from ..adc.converters import Converter, Ideal, Mtj, Sparse, converter
 from ..adc.crossbar import Crossbar
 from ..errors import ConfigError
+from .layers import _conv_settings, _copy_parameters, _Im2col
 
 __all__ = ["IMCConv2d", "IMCLinear", "TorchOps", "imc_layers", "imc_network", "set_samples",
            "to_imc"]
@@ -60,6 +62,7 @@ __all__ = ["IMCConv2d", "IMCLinear", "TorchOps", "imc_layers", "imc_network", "s
 _DEFAULT_CLIP = {"adc": 3.0, "mtj": 1.0}
 STE = ("slope", "identity")
 ENGINES = ("auto", "kernel", "torch")
+_STATE_FORMAT = 1
 
 
 class TorchOps(engine.Ops):
@@ -203,14 +206,11 @@ class _CrossbarMatmul(torch.autograd.Function):
     the straight-through gradient (module docstring)."""
 
     @staticmethod
-    def forward(ctx: Any, xq: torch.Tensor, wq: torch.Tensor, layer: _IMC) -> torch.Tensor:
-        xi = xq.detach().round().to(torch.int64)
-        wi = wq.detach().round().to(torch.int64)
-        plan = _Plan(xi, wi, layer.crossbar)
-        convs = layer._converters(plan)
+    def forward(ctx: Any, xq: torch.Tensor, wq: torch.Tensor, layer: _IMC, plan: _Plan,
+                convs: list[Converter]) -> torch.Tensor:
         acc = layer._run(plan, convs)
         lsb = min(c.decode.lsb for c in convs)
-        ctx.save_for_backward(xi, wi)
+        ctx.save_for_backward(plan.xi, plan.wi)
         ctx.layer, ctx.convs = layer, convs
         return (acc.to(torch.float64) * lsb).to(xq.dtype)
 
@@ -247,15 +247,18 @@ class _CrossbarMatmul(torch.autograd.Function):
         n = xi.shape[1]
         grad_x = gx.permute(1, 0, 2).reshape(plan.B, R * rows)[:, :n]
         grad_w = gw.reshape(R * rows, N)[:n]
-        return grad_x.to(grad.dtype), grad_w.to(grad.dtype), None
+        return grad_x.to(grad.dtype), grad_w.to(grad.dtype), None, None, None
 
 
 class _IMC(nn.Module):
     """What IMCLinear and IMCConv2d share: the crossbar, the converter, the quantisers, the
-    calibration buffers and the engine."""
+    calibration (buffers and the ``actc.nn.calibrate`` protocol), the state and the
+    engine."""
 
     act_max: torch.Tensor
     ps_rms: torch.Tensor
+    weight: torch.Tensor
+    groups: int
 
     def _setup(self, conv: str | Converter, rows: int, cell_bits: int, dac_bits: int,
                weight_bits: int, input_bits: int, scheme: str, clip: str | float | None,
@@ -285,25 +288,52 @@ class _IMC(nn.Module):
         self.momentum = momentum
         self.samples: int | None = None  # mtj: per-layer T (inhomogeneous sampling)
         self.generator = torch.Generator().manual_seed(seed)
-        self.register_buffer("act_max", torch.zeros(()))
-        self.register_buffer("ps_rms", torch.zeros(self.crossbar.input_slices))
+        device = self.weight.device
+        self.register_buffer("act_max", torch.zeros((), device=device))
+        self.register_buffer("ps_rms", torch.zeros(self.crossbar.input_slices, device=device))
+        self.calibration: str | None = None  # how the ranges were last set
+        self._clips_next = False  # recalibrate_clips(): the next forward sets the clips
+        self._cal: dict[str, Any] | None = None  # between calibration_begin and _end
         self.last_conversions = 0  # conversions per sample in the last forward
         self.last_clamped = 0.0  # fraction of converted partial sums outside the range
         self.last_stats: dict[str, Any] = {}  # skipped conversions of the last forward
         self.recording = False  # ideal layers: record last_stats too (imc_network)
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether the layer can be evaluated: its input range is set and, when its
+        converter's range is calibrated from data (``clip`` a number), so are its
+        partial-sum ranges (by ``actc.nn.calibrate``, a training-mode forward or a state
+        dict)."""
+        return float(self.act_max) > 0 and (not self._clips_from_data()
+                                            or float(self.ps_rms.sum()) > 0)
+
+    def _uncalibrated(self, what: str) -> RuntimeError:
+        return RuntimeError(f"{type(self).__name__} has no {what} yet: run "
+                            "actc.nn.calibrate(model, batches) (or train the model) before "
+                            "evaluating it")
+
     # --- quantisers -------------------------------------------------------------------------
-    def _quantize_input(self, a: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    def _quantize_input(self, a: torch.Tensor,
+                        act_max: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """Codes (straight-through) and scale of the input: the range updated in training,
+        required in eval; ``act_max`` given: that range, nothing updated."""
         top = (1 << self.crossbar.input_bits) - 1
-        if self.training:
+        if act_max is not None:
+            pass
+        elif self.training:
             m = a.detach().max().clamp(min=1e-8)
             if self.act_max.item() == 0:
                 self.act_max.copy_(m)
             else:
                 self.act_max.mul_(1 - self.momentum).add_(self.momentum * m)
+            self.calibration = "training"
         elif self.act_max.item() == 0:
-            self.act_max.copy_(a.detach().max().clamp(min=1e-8))
-        scale = self.act_max / top
+            raise self._uncalibrated("input range")
+        limit = self.act_max if act_max is None else act_max
+        if limit.dtype in (torch.float16, torch.bfloat16):  # a half model: a float32 step
+            limit = limit.float()
+        scale = limit / top
         q = torch.clamp(a / scale, 0, top)
         return q + (torch.round(q) - q).detach(), scale
 
@@ -326,23 +356,30 @@ class _IMC(nn.Module):
             c = converter(f"mtj:{self.samples}", k=c.k, x0=c.x0)
         return c
 
-    def _calibrated(self) -> bool:
+    def _clips_from_data(self) -> bool:
+        """Whether the converter's range is calibrated from data (``clip`` a number times
+        the RMS partial sum), rather than the converter's own or the crossbar's."""
         c = self.converter
         return not (c.bound or self.clip == "full" or isinstance(c, (Ideal, Sparse)))
 
-    def _converters(self, plan: _Plan) -> list[Converter]:
+    def _converters(self, *plans: _Plan) -> list[Converter]:
         """The bound converter of each input slice: the crossbar's range, the converter's
-        own, or the calibrated clips (updating the running RMS in training)."""
+        own, or the calibrated clips (updating the running RMS in training, from every
+        plan: a grouped convolution's groups share the clips)."""
         c = self._base()
         xb = self.crossbar
-        if not self._calibrated():
+        if not self._clips_from_data():
             return [xb.bind(c)] * xb.input_slices
-        if self.training or float(self.ps_rms.sum()) == 0:
-            rms = self._batch_rms(plan)
+        if self.training or self._clips_next:
+            rms = self._rms(*self._ps_stats(*plans))
             if self.training and float(self.ps_rms.sum()) > 0:
                 self.ps_rms.mul_(1 - self.momentum).add_(self.momentum * rms)
             else:
                 self.ps_rms.copy_(rms)
+            self._clips_next = False
+            self.calibration = "training" if self.training else "recalibrate_clips"
+        elif float(self.ps_rms.sum()) == 0:
+            raise self._uncalibrated("partial-sum ranges")
         lo, _ = xb.ps_range
         level = self.ps_rms.detach().to(torch.float64).cpu().numpy()
         z = float(self.clip)
@@ -356,25 +393,35 @@ class _IMC(nn.Module):
             clips = [max(z * float(np.sqrt((level**2).mean())), 1e-6)] * xb.input_slices
         return [converter(c, lo=(-v if lo < 0 else 0.0), hi=v) for v in clips]
 
-    def _batch_rms(self, plan: _Plan) -> torch.Tensor:
-        """Per input slice, the RMS of the partial sums the converters see (skipped ones
-        left out; all of them for zero_skip none), from this batch."""
+    def _ps_stats(self, *plans: _Plan) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per input slice, the sum of squares and the count of the partial sums the
+        converters see (skipped ones left out; all of them for zero_skip none), float64."""
         mode = self.crossbar.zero_skip
-        fast = _kernel_for(plan.xi.device, self.engine)
-        if fast is not None:
-            sq_np, count_np = fast.partial_sum_stats(plan.xi.numpy(), plan.wi.numpy(),
-                                                     self.crossbar, mode)
-            sq, count = torch.from_numpy(sq_np), torch.from_numpy(count_np)
-        else:
-            sq = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
-            count = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
-            for b0, b1 in plan.chunks():
-                ps = plan.partial_sums(b0, b1).reshape(plan.R, plan.J, -1)
-                sq += ps.to(torch.float64).pow(2).sum((0, 2))
-                if mode == "stoxnet":
-                    count += plan.mask_count(mode, ps)
-            if mode != "stoxnet":
-                count = plan.mask_count(mode)
+        sq_all = count_all = None
+        for plan in plans:
+            fast = _kernel_for(plan.xi.device, self.engine)
+            if fast is not None:
+                sq_np, count_np = fast.partial_sum_stats(plan.xi.numpy(), plan.wi.numpy(),
+                                                         self.crossbar, mode)
+                sq, count = torch.from_numpy(sq_np), torch.from_numpy(count_np)
+            else:
+                sq = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
+                count = torch.zeros(plan.J, dtype=torch.float64, device=plan.xi.device)
+                for b0, b1 in plan.chunks():
+                    ps = plan.partial_sums(b0, b1).reshape(plan.R, plan.J, -1)
+                    sq += ps.to(torch.float64).pow(2).sum((0, 2))
+                    if mode == "stoxnet":
+                        count += plan.mask_count(mode, ps)
+                if mode != "stoxnet":
+                    count = plan.mask_count(mode)
+            sq_all = sq if sq_all is None else sq_all + sq
+            count_all = count if count_all is None else count_all + count
+        assert sq_all is not None and count_all is not None
+        return sq_all, count_all
+
+    def _rms(self, sq: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        """Per input slice, the RMS partial sum (one for every slice without
+        ``slice_clips``)."""
         if not self.slice_clips:  # one RMS for every slice
             return torch.full_like(sq, float((sq.sum() / count.sum().clamp(min=1)).sqrt()))
         return (sq / count.clamp(min=1)).sqrt().to(self.ps_rms.device)
@@ -430,31 +477,214 @@ class _IMC(nn.Module):
         self.last_stats = {"conversions": total, "input_zero": stats["input_zero"],
                            "column_zero": stats["column_zero"]}
 
-    def _imc_matmul(self, xq: torch.Tensor, wq: torch.Tensor) -> torch.Tensor:
+    def _imc_matmul(self, xq: torch.Tensor, wq: torch.Tensor, groups: int = 1) -> torch.Tensor:
         """The crossbar result (float, integer-valued times the converter's lsb) of
-        integer-valued xq (batch, in) @ wq (in, out), with the straight-through gradient."""
+        integer-valued xq (batch, groups * in) @ wq (in, out), with the straight-through
+        gradient. Each of the ``groups`` (a grouped convolution's) is its own matrix on its
+        own sub-arrays: group g's rows xq[:, g*in:(g+1)*in] meet the columns
+        wq[:, g*out/groups:(g+1)*out/groups]; the groups share the converters' ranges."""
         xb = self.crossbar
-        batch, n = xq.shape
-        out = wq.shape[1]
-        r = xb.subarrays(n)
+        n = xq.shape[1] // groups
+        per = wq.shape[1] // groups
+        xs = [xq[:, g * n:(g + 1) * n] for g in range(groups)] if groups > 1 else [xq]
+        ws = [wq[:, g * per:(g + 1) * per] for g in range(groups)] if groups > 1 else [wq]
         J, S = xb.input_slices, xb.weight_slices
-        self.last_conversions = r * J * (S * out + (1 if xb.offset else 0))
+        self.last_conversions = groups * xb.subarrays(n) * J * (
+            S * per + (1 if xb.offset else 0))
         c = self._base()
         if isinstance(c, Ideal) and not c.bound and c.clip is None:
             if self.recording:  # the statistics need the slices; the result does not
-                self._record(_Plan(xq.detach().round().to(torch.int64),
-                                   wq.detach().round().to(torch.int64), xb))
-            return xq @ wq  # every partial sum exact: the sum of the slices is the matmul
-        y: torch.Tensor = _CrossbarMatmul.apply(xq, wq, self)
-        return y
+                self._record_all([_Plan(_codes(x), _codes(w), xb) for x, w in zip(xs, ws)])
+            # every partial sum exact: the sum of the slices is the matmul
+            return xq @ wq if groups == 1 else torch.cat([x @ w for x, w in zip(xs, ws)], 1)
+        plans = [_Plan(_codes(x), _codes(w), xb) for x, w in zip(xs, ws)]
+        convs = self._converters(*plans)
+        out, clamped, stats = [], 0.0, []
+        for x, w, plan in zip(xs, ws, plans):
+            y: torch.Tensor = _CrossbarMatmul.apply(x, w, self, plan, convs)
+            out.append(y)
+            clamped += self.last_clamped / groups
+            stats.append(self.last_stats)
+        if groups == 1:
+            return out[0]
+        if self.training:
+            self.last_clamped = clamped
+        self.last_stats = _combined(stats)
+        return torch.cat(out, 1)
 
-    def _forward_matrix(self, a: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """a (batch, in) through the crossbar with weight (in, out); real-valued output."""
+    def _record_all(self, plans: list[_Plan]) -> None:
+        stats = []
+        for plan in plans:
+            self._record(plan)
+            stats.append(self.last_stats)
+        self.last_stats = stats[0] if len(stats) == 1 else _combined(stats)
+
+    def _forward_matrix(self, a: torch.Tensor, weight: torch.Tensor,
+                        groups: int = 1) -> torch.Tensor:
+        """a (batch, groups * in) through the crossbar with weight (in, out); real-valued
+        output. Half-precision inputs run in float32 (the result is rounded once)."""
+        if a.dtype in (torch.float16, torch.bfloat16):
+            return self._forward_matrix(a.float(), weight.float(), groups).to(a.dtype)
         xq, sa = self._quantize_input(a)
         wq, sw = self._quantize_weight(weight)
-        return self._imc_matmul(xq, wq) * sa * sw
+        return self._imc_matmul(xq, wq, groups) * sa * sw
 
-    def extra_repr(self) -> str:
+    def _float_forward(self, a: torch.Tensor) -> torch.Tensor:  # pragma: no cover - per class
+        raise NotImplementedError
+
+    def _matrix_input(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The crossbar's rows (M, groups * in) for input a and the weight matrix (in,
+        out)."""
+        raise NotImplementedError  # pragma: no cover - per class
+
+    # --- the calibration protocol (actc.nn.calibrate) -----------------------------------------
+    def calibration_begin(self, make_observer: Any) -> None:
+        """Enter calibration: the forward returns the float (unquantised) output; in the
+        first pass it feeds the input (negative values read as 0, as the unsigned input
+        codes do) to an observer; when the converter's range is calibrated from data, a
+        second pass (``calibration_next``) sums the squares of the partial sums the
+        converters see at the new input range."""
+        self._cal = {"observer": make_observer(), "act_max": None, "sq": None, "count": None}
+
+    def calibration_passes(self) -> int:
+        """Passes over the batches this layer needs: 2 when its partial-sum ranges are
+        calibrated (they depend on the input range of the first), else 1."""
+        return 2 if self._clips_from_data() else 1
+
+    def calibration_next(self) -> None:
+        """Between the passes: fix the input range the second pass quantises with
+        (``ValueError`` when the layer saw no non-zero input)."""
+        cal = self._require_cal()
+        top = (1 << self.crossbar.input_bits) - 1
+        cal["act_max"] = torch.tensor(cal["observer"].clip(top), dtype=self.act_max.dtype,
+                                      device=self.act_max.device)
+
+    def calibration_values(self) -> dict[str, float]:
+        """What calibration would set: ``input_max`` (the input range) and, when the
+        converter's range is calibrated, ``ps_rms.j``, the RMS partial sum of input slice j
+        (each converter's range is ``clip`` times it, rounded as in training)."""
+        cal = self._require_cal()
+        top = (1 << self.crossbar.input_bits) - 1
+        values = {"input_max": float(cal["act_max"]) if cal["act_max"] is not None
+                  else cal["observer"].clip(top)}
+        if self._clips_from_data():
+            if cal["sq"] is None or float(cal["sq"].sum()) == 0:
+                raise ValueError("saw no non-zero partial sum during calibration: give "
+                                 "batches that reach it (and calibrate() both passes)")
+            rms = self._rms(cal["sq"], cal["count"])
+            values.update({f"ps_rms.{j}": float(v) for j, v in enumerate(rms)})
+        return values
+
+    def calibration_end(self, values: dict[str, float] | None) -> None:
+        """Leave calibration; set ``values`` (from ``calibration_values``) when given."""
+        cal, self._cal = self._require_cal(), None
+        if values is not None:
+            with torch.no_grad():
+                self.act_max.fill_(values["input_max"])
+                if self._clips_from_data():
+                    self.ps_rms.copy_(torch.tensor(
+                        [values[f"ps_rms.{j}"] for j in range(self.crossbar.input_slices)]))
+            self.calibration = cal["observer"].spec
+            self._clips_next = False
+
+    def _require_cal(self) -> dict[str, Any]:
+        if self._cal is None:
+            raise RuntimeError("the calibration protocol's methods are for actc.nn.calibrate, "
+                               "between calibration_begin and calibration_end")
+        return self._cal
+
+    def _calibration_forward(self, a: torch.Tensor) -> torch.Tensor:
+        cal = self._require_cal()
+        if cal["act_max"] is None:
+            cal["observer"].observe(a.detach().clamp(min=0))
+        elif self._clips_from_data():
+            rows, weight = self._matrix_input(a.detach())
+            xq, _ = self._quantize_input(rows, cal["act_max"])
+            wq, _ = self._quantize_weight(weight.detach())
+            n, per = xq.shape[1] // self.groups, wq.shape[1] // self.groups
+            plans = [_Plan(_codes(xq[:, g * n:(g + 1) * n]),
+                           _codes(wq[:, g * per:(g + 1) * per]), self.crossbar)
+                     for g in range(self.groups)]
+            sq, count = self._ps_stats(*plans)
+            cal["sq"] = sq if cal["sq"] is None else cal["sq"] + sq
+            cal["count"] = count if cal["count"] is None else cal["count"] + count
+        return self._float_forward(a)
+
+    def recalibrate_clips(self) -> None:
+        """Let the next forward (in eval mode too) set the partial-sum ranges from its own
+        batch, at the layer's current input range, then keep them: after swapping the
+        converter of a trained layer, with the ranges of the IMC network's own activations
+        (each layer's clips set before it converts). ``actc.nn.calibrate`` is the usual
+        way; this is the one-batch shortcut.
+
+        >>> import torch
+        >>> layer = IMCLinear(32, 4, converter="mtj:4", rows=16)
+        >>> _ = layer(torch.rand(8, 32))  # training mode: input range and clips
+        >>> from actc.adc import converter
+        >>> layer.converter = converter("mtj:8")  # another converter, the same weights
+        >>> layer.recalibrate_clips(); _ = layer.eval()(torch.rand(8, 32))
+        >>> layer.calibrated
+        True
+        """
+        with torch.no_grad():
+            self.ps_rms.zero_()
+        self._clips_next = self._clips_from_data()
+
+    # --- state ------------------------------------------------------------------------------
+    def _settings(self) -> dict[str, Any]:
+        """What must match for a state dict to load: the converter (spec and parameters),
+        the crossbar, the clip rule."""
+        return {"converter": _plain(self.converter.to_json()),
+                "crossbar": _plain(dataclasses.asdict(self.crossbar)),
+                "clip": self.clip, "slice_clips": self.slice_clips}
+
+    def _settings_text(self) -> str:
+        xb = self.crossbar
+        return (f"converter {self.converter.spec}, clip {self.clip}"
+                f"{'' if self.slice_clips else ' (one for all slices)'}, rows {xb.rows}, "
+                f"cell_bits {xb.cell_bits}, dac_bits {xb.dac_bits}, weight_bits "
+                f"{xb.weight_bits}, input_bits {xb.input_bits}, scheme "
+                f"{xb.scheme if xb.signed else 'unsigned'}, zero_skip {xb.zero_skip}")
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """Plain data (``torch.load(..., weights_only=True)`` reads it): the settings, their
+        text, the MTJ samples and how the ranges were calibrated."""
+        return {"format": _STATE_FORMAT, "kind": "imc", **self._settings(),
+                "text": self._settings_text(), "samples": self.samples,
+                "calibration": self.calibration}
+
+    def _check_state(self, state: Any) -> None:
+        if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT or \
+                state.get("kind") != "imc":
+            raise ValueError(f"{type(self).__name__}: the state dict's extra state is not an "
+                             "actc.nn IMC layer's")
+        mine = self._settings()
+        if any(state.get(k) != v for k, v in mine.items()):
+            raise ValueError(f"the state dict was saved with {state.get('text')}; this "
+                             f"{type(self).__name__} has {self._settings_text()}: build it "
+                             "with those settings before loading")
+
+    def set_extra_state(self, state: Any) -> None:
+        self._check_state(state)
+        self.samples = state["samples"]
+        self.calibration = state["calibration"]
+        self._clips_next = False
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        extra = prefix + "_extra_state"
+        names = (extra, prefix + "act_max", prefix + "ps_rms")
+        if not any(k in state_dict for k in names):
+            # a float layer's state: its weights, our settings, and no ranges
+            state = self.get_extra_state()
+            state["calibration"] = None
+            state_dict[extra] = state
+            state_dict[names[1]] = torch.zeros_like(self.act_max)
+            state_dict[names[2]] = torch.zeros_like(self.ps_rms)
+        elif extra in state_dict:
+            self._check_state(state_dict[extra])  # before anything of this layer is copied
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
+    def _describe(self) -> str:
         xb = self.crossbar
         t = f", samples={self.samples}" if self.samples is not None else ""
         return (f"converter={self.converter.spec}{t}, rows={xb.rows}, cell_bits={xb.cell_bits}"
@@ -463,77 +693,183 @@ class _IMC(nn.Module):
                 f"clip={self.clip}, zero_skip={xb.zero_skip}")
 
 
+def _codes(q: torch.Tensor) -> torch.Tensor:
+    """Integer-valued float codes as a contiguous int64 tensor."""
+    return q.detach().round().to(torch.int64).contiguous()
+
+
+def _combined(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """``last_stats`` of a grouped layer: the groups have equal shapes, so the fractions
+    average and the conversions add up."""
+    n = len(stats)
+    return {"conversions": sum(s["conversions"] for s in stats),
+            "input_zero": [sum(v) / n for v in zip(*(s["input_zero"] for s in stats))],
+            "column_zero": sum(s["column_zero"] for s in stats) / n}
+
+
+def _plain(value: Any) -> Any:
+    """Numbers as Python ints and floats (numpy or Fraction values of a converter or a
+    crossbar would not load with weights_only=True)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value
+    try:
+        as_int = int(value)
+        return as_int if as_int == value else float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 _DOC_OPTIONS = """``zero_skip`` (``hardware``, ``stoxnet``, ``none``: README "The crossbar
     mapping"), ``slice_clips`` (one calibrated range per input slice), ``ste`` (``slope``
     or ``identity``), ``engine`` (``auto``: the compiled kernel on CPU tensors when numba is
     installed, else torch; ``kernel`` or ``torch`` to force one: they give the same
     results)."""
 
+_CROSSBAR_OPTIONS = ("rows", "cell_bits", "dac_bits", "weight_bits", "input_bits", "scheme",
+                     "clip", "seed", "momentum", "zero_skip", "slice_clips", "ste", "engine")
 
-class IMCLinear(_IMC):
-    """A drop-in ``nn.Linear`` whose matmul runs through the crossbar model (see the module
-    docstring). Inputs should be non-negative (after a ReLU): they are quantised to unsigned
-    codes. Options beyond ``nn.Linear``'s: the crossbar's, ``converter``, ``clip``, ``seed``,
-    ``momentum``, and """ + _DOC_OPTIONS
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+class IMCLinear(_IMC, nn.Linear):
+    """An ``nn.Linear`` (a subclass: ``isinstance``, initialisation and optimisers see it)
+    whose matmul runs through the crossbar model (see the module docstring). Inputs should
+    be non-negative (after a ReLU): they are quantised to unsigned codes. Options beyond
+    ``nn.Linear``'s: the crossbar's (``rows``, ``cell_bits``, ``dac_bits``, ``weight_bits``,
+    ``input_bits``, ``scheme``), ``converter``, ``clip``, ``seed``, ``momentum``, and
+    """ + _DOC_OPTIONS + """
+
+    Evaluation needs the input range (and, for a converter with a calibrated range, the
+    partial-sum ranges): ``actc.nn.calibrate(model, batches)`` or training-mode forwards
+    set them; before that an eval-mode forward raises ``RuntimeError``.
+
+    >>> import torch
+    >>> from actc.nn import calibrate
+    >>> fc = IMCLinear.from_linear(torch.nn.Linear(64, 8), "mtj:4", rows=32)
+    >>> _ = calibrate(fc, torch.rand(16, 64))
+    >>> isinstance(fc, torch.nn.Linear), fc.eval()(torch.rand(2, 64)).shape
+    (True, torch.Size([2, 8]))
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None, *,
                  converter: str | Converter = "ideal", rows: int = 128, cell_bits: int = 1,
                  dac_bits: int = 1, weight_bits: int = 4, input_bits: int = 4,
                  scheme: str = "differential", clip: str | float | None = None, seed: int = 0,
                  momentum: float = 0.1, zero_skip: str = "hardware", slice_clips: bool = True,
                  ste: str = "slope", engine: str = "auto"):
-        super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        self.weight = nn.Parameter(torch.empty(out_features, in_features))
-        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        nn.Linear.__init__(self, in_features, out_features, bias, device, dtype)
+        self.groups = 1
         self._setup(converter, rows, cell_bits, dac_bits, weight_bits, input_bits, scheme, clip,
                     seed, momentum, zero_skip, slice_clips, ste, engine)
 
+    @classmethod
+    def from_linear(cls, layer: nn.Linear, converter: str | Converter = "ideal",
+                    **options: Any) -> IMCLinear:
+        """An ``IMCLinear`` with ``layer``'s shape, device, dtype, training mode and a copy
+        of its weight and bias (and whether they train); ``options`` as the constructor's.
+
+        >>> import torch
+        >>> fc = IMCLinear.from_linear(torch.nn.Linear(8, 3), "adc:4", rows=16)
+        >>> fc.crossbar.rows, fc.converter.spec
+        (16, 'adc:4')
+        """
+        new = cls(layer.in_features, layer.out_features, layer.bias is not None,
+                  device=layer.weight.device, dtype=layer.weight.dtype, converter=converter,
+                  **options)
+        _copy_parameters(layer, new)
+        return new
+
+    def _matrix_input(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return a.reshape(-1, a.shape[-1]), self.weight.t()
+
+    def _float_forward(self, a: torch.Tensor) -> torch.Tensor:
+        return F.linear(a, self.weight, self.bias)
+
     def forward(self, a: torch.Tensor) -> torch.Tensor:
+        if self._cal is not None:
+            return self._calibration_forward(a)
         shape = a.shape
-        y = self._forward_matrix(a.reshape(-1, shape[-1]), self.weight.t())
+        y = self._forward_matrix(*self._matrix_input(a))
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*shape[:-1], self.out_features)
 
+    def extra_repr(self) -> str:
+        return f"{nn.Linear.extra_repr(self)}, {self._describe()}"
 
-class IMCConv2d(_IMC):
-    """A drop-in ``nn.Conv2d`` (groups 1): im2col rows (in_channels x kernel^2, channel
-    major) on the crossbar, one column per output channel and weight slice. Options as
-    ``IMCLinear``'s."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple,
-                 stride: int | tuple = 1, padding: int | tuple = 0, bias: bool = True, *,
+class IMCConv2d(_IMC, _Im2col, nn.Conv2d):
+    """An ``nn.Conv2d`` (a subclass) whose im2col rows (in_channels / groups x kernel,
+    channel major) run on the crossbar, one column per output channel and weight slice.
+    Every ``nn.Conv2d`` option: ``stride``, ``padding`` (numbers, ``"same"``, ``"valid"``),
+    ``dilation``, ``padding_mode`` (the padded values are quantised and converted like any
+    other input) and ``groups``: each group is its own matrix on its own sub-arrays (a
+    depthwise 3x3 uses 9 rows of each sub-array), the groups sharing the converters'
+    ranges. Crossbar options as ``IMCLinear``'s.
+
+    >>> import torch
+    >>> conv = IMCConv2d.from_conv2d(torch.nn.Conv2d(4, 4, 3, padding="same", groups=2),
+    ...                              "adc:6", rows=16)
+    >>> conv(torch.rand(1, 4, 6, 6)).shape   # training mode: the ranges follow the data
+    torch.Size([1, 4, 6, 6])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: str | int | tuple[int, int] = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, *,
                  converter: str | Converter = "ideal", rows: int = 128, cell_bits: int = 1,
                  dac_bits: int = 1, weight_bits: int = 4, input_bits: int = 4,
                  scheme: str = "differential", clip: str | float | None = None, seed: int = 0,
                  momentum: float = 0.1, zero_skip: str = "hardware", slice_clips: bool = True,
                  ste: str = "slope", engine: str = "auto"):
-        super().__init__()
-        k = nn.modules.utils._pair(kernel_size)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = k, nn.modules.utils._pair(stride)
-        self.padding = nn.modules.utils._pair(padding)
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *k))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        nn.Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
+                           dilation, groups, bias, padding_mode,  # type: ignore[arg-type]
+                           device, dtype)
         self._setup(converter, rows, cell_bits, dac_bits, weight_bits, input_bits, scheme, clip,
                     seed, momentum, zero_skip, slice_clips, ste, engine)
+        self._out_hw = (0, 0)
+
+    @classmethod
+    def from_conv2d(cls, layer: nn.Conv2d, converter: str | Converter = "ideal",
+                    **options: Any) -> IMCConv2d:
+        """An ``IMCConv2d`` with every setting of ``layer`` (stride, padding, dilation,
+        groups, padding mode), its device, dtype, training mode and a copy of its weight and
+        bias; ``options`` as the constructor's."""
+        new = cls(**_conv_settings(layer), converter=converter, **options)
+        _copy_parameters(layer, new)
+        return new
+
+    def _matrix_input(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        padded = self._pad(a)
+        self._out_hw = self._out_size(padded)
+        return self._unfold(padded), self.weight.reshape(self.out_channels, -1).t()
+
+    def _float_forward(self, a: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(a, self.weight, self.bias)
+
+    @property
+    def _pixels(self) -> int:
+        return self._out_hw[0] * self._out_hw[1]
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        n, _, h, w = a.shape
-        cols = F.unfold(a, self.kernel_size, padding=self.padding, stride=self.stride)
-        oh = (h + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
-        ow = (w + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
-        rows = cols.transpose(1, 2).reshape(n * oh * ow, -1)
-        y = self._forward_matrix(rows, self.weight.reshape(self.out_channels, -1).t())
+        if self._cal is not None:
+            return self._calibration_forward(a)
+        n = a.shape[0]
+        rows, weight = self._matrix_input(a)
+        oh, ow = self._out_hw
+        y = self._forward_matrix(rows, weight, self.groups)
         if self.bias is not None:
             y = y + self.bias
         self.last_conversions *= oh * ow
-        self._pixels = oh * ow
         return y.reshape(n, oh * ow, self.out_channels).transpose(1, 2).reshape(
             n, self.out_channels, oh, ow)
+
+    def extra_repr(self) -> str:
+        return f"{nn.Conv2d.extra_repr(self)}, {self._describe()}"
 
 
 def imc_layers(model: nn.Module) -> list[_IMC]:
@@ -564,7 +900,9 @@ def imc_network(model: nn.Module, inputs: torch.Tensor) -> list[dict]:
     cost``; the cost model credits the skipped conversions with these fractions.
 
     >>> import torch
+    >>> from actc.nn import calibrate
     >>> m = torch.nn.Sequential(IMCLinear(64, 8, rows=32))
+    >>> _ = calibrate(m, torch.rand(4, 64))
     >>> [sorted(d) for d in imc_network(m, torch.rand(4, 64))][0][:3]
     ['digital', 'in', 'kind']
     """
@@ -585,9 +923,14 @@ def imc_network(model: nn.Module, inputs: torch.Tensor) -> list[dict]:
         common = {"name": f"imc{i}", "digital": False, "zero_inputs": s["input_zero"],
                   "zero_columns": s["column_zero"]}
         if isinstance(layer, IMCConv2d):
+            if layer.groups != 1 or layer._out_hw[0] != layer._out_hw[1] or \
+                    layer.kernel_size[0] != layer.kernel_size[1]:
+                raise ConfigError(f"imc_network: layer {i} ({layer!r}) has groups, a "
+                                  "non-square kernel or a non-square output: the cost "
+                                  "model's conv layers have groups 1 and square shapes")
             out.append({**common, "kind": "conv", "in": layer.in_channels,
                         "out": layer.out_channels, "kernel": layer.kernel_size[0],
-                        "out_size": int(round(math.sqrt(layer._pixels)))})
+                        "out_size": layer._out_hw[0]})
         else:
             assert isinstance(layer, IMCLinear)
             out.append({**common, "kind": "linear", "in": layer.in_features,
@@ -596,33 +939,50 @@ def imc_network(model: nn.Module, inputs: torch.Tensor) -> list[dict]:
 
 
 def to_imc(model: nn.Module, converter: str | Converter = "ideal", *, keep_first: bool = True,
-           keep_last: bool = True, **config: Any) -> nn.Module:
-    """Replace the model's ``nn.Linear`` and ``nn.Conv2d`` layers (groups 1) by IMC layers
-    with the same weights, in place; the first and last stay full precision unless
-    ``keep_first``/``keep_last`` are False (StoX-Net keeps them). ``config``: the layers'
-    options (rows, cell_bits, ..., clip, seed, zero_skip, slice_clips, ste, engine).
-    Returns the model."""
-    found = [(parent, name, child) for parent in model.modules()
-             for name, child in parent.named_children()
-             if isinstance(child, (nn.Linear, nn.Conv2d)) and not isinstance(child, _IMC)]
-    chosen = found[1 if keep_first else 0: len(found) - (1 if keep_last else 0)]
-    seed = int(config.pop("seed", 0))
-    for i, (parent, name, child) in enumerate(chosen):
-        layer: _IMC
-        if isinstance(child, nn.Linear):
-            layer = IMCLinear(child.in_features, child.out_features, child.bias is not None,
-                              converter=converter, seed=seed + i, **config)
-        else:
-            if child.groups != 1 or child.dilation != (1, 1):
-                raise ConfigError(f"{name}: IMC convolutions take groups 1 and dilation 1")
-            layer = IMCConv2d(child.in_channels, child.out_channels, child.kernel_size,
-                              child.stride, child.padding,  # type: ignore[arg-type]
-                              child.bias is not None,
-                              converter=converter, seed=seed + i, **config)
-        with torch.no_grad():
-            layer.weight.copy_(child.weight)
-            if child.bias is not None and layer.bias is not None:
-                layer.bias.copy_(child.bias)
-        setattr(parent, name, layer)
-    return model
+           keep_last: bool = True, inplace: bool = True, **options: Any) -> nn.Module:
+    """Replace the model's ``nn.Linear`` and ``nn.Conv2d`` layers (module order, every
+    ``nn.Conv2d`` option) by ``IMCLinear``/``IMCConv2d`` with the same settings, device,
+    dtype, training mode, weights and biases (``from_linear``/``from_conv2d``); layers
+    already IMC or approximate are left alone, and a ``UserWarning`` names the modules whose
+    products stay exact (as ``to_approx``).
 
+    - ``keep_first``/``keep_last`` (default True: StoX-Net keeps the first and last layers
+      full precision) keep the first/last such layer as it is;
+    - ``inplace`` (default True, unlike ``to_approx``: ``to_imc`` has converted in place
+      since it landed, and a script that ignores the return value must keep getting the
+      IMC model): False converts a deep copy and leaves ``model`` untouched;
+    - ``options``: the layers' ``rows``, ``cell_bits``, ``dac_bits``, ``weight_bits``,
+      ``input_bits``, ``scheme``, ``clip``, ``seed`` (layer i gets seed + i), ``momentum``,
+      ``zero_skip``, ``slice_clips``, ``ste``, ``engine``.
+
+    The converted layers must be calibrated (``actc.nn.calibrate``) or trained before
+    evaluation. Returns the converted model.
+
+    >>> import torch
+    >>> from actc.nn import calibrate, imc_layers
+    >>> float_model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(),
+    ...                                   torch.nn.Linear(32, 32), torch.nn.ReLU(),
+    ...                                   torch.nn.Linear(32, 4))
+    >>> model = to_imc(float_model, "mtj:4", rows=16, inplace=False)
+    >>> [type(m).__name__ for m in model][::2]
+    ['Linear', 'IMCLinear', 'Linear']
+    >>> _ = calibrate(model, [torch.rand(8, 16) for _ in range(4)])
+    >>> model.eval()(torch.rand(2, 16)).shape
+    torch.Size([2, 4])
+    """
+    from .convert import convert_layers
+
+    unknown = set(options) - set(_CROSSBAR_OPTIONS)
+    if unknown:
+        raise TypeError(f"to_imc got unexpected options: {', '.join(sorted(unknown))}")
+    seed = int(options.pop("seed", 0))
+    spec = converter
+
+    def make(i: int, child: nn.Module) -> nn.Module:
+        if isinstance(child, nn.Linear):
+            return IMCLinear.from_linear(child, spec, seed=seed + i, **options)
+        assert isinstance(child, nn.Conv2d)
+        return IMCConv2d.from_conv2d(child, spec, seed=seed + i, **options)
+
+    return convert_layers(model, make, keep_first=keep_first, keep_last=keep_last,
+                          inplace=inplace, who="to_imc")

@@ -372,7 +372,37 @@ class ApproxLinear(_ApproxMAC, nn.Linear):
         return f"{nn.Linear.extra_repr(self)}, {self._describe()}"
 
 
-class ApproxConv2d(_ApproxMAC, nn.Conv2d):
+class _Im2col:
+    """A ``nn.Conv2d``'s input as GEMM rows, for every option (stride, padding numbers,
+    ``"same"``/``"valid"``, dilation, groups, padding mode); shared by the approximate and
+    the in-memory-computing convolutions."""
+
+    kernel_size: Any
+    stride: Any
+    dilation: Any
+    padding_mode: Any
+    _reversed_padding_repeated_twice: Any
+
+    def _pad(self, x: torch.Tensor) -> torch.Tensor:
+        pad = self._reversed_padding_repeated_twice
+        if not any(pad):
+            return x
+        mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+        return F.pad(x, pad, mode=mode)
+
+    def _unfold(self, padded: torch.Tensor) -> torch.Tensor:
+        """im2col rows (N * out_h * out_w, channels * kernel), channel-major, of an input
+        already padded."""
+        cols = F.unfold(padded, self.kernel_size, self.dilation, 0, self.stride)
+        return cols.transpose(1, 2).reshape(-1, cols.shape[1])
+
+    def _out_size(self, padded: torch.Tensor) -> tuple[int, int]:
+        (kh, kw), (dh, dw), (sh, sw) = self.kernel_size, self.dilation, self.stride
+        h, w = padded.shape[2], padded.shape[3]
+        return (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+
+
+class ApproxConv2d(_ApproxMAC, _Im2col, nn.Conv2d):
     """``nn.Conv2d`` with a multiplier's products, computed as a GEMM over the im2col rows of
     the input (one per group). Every ``nn.Conv2d`` option: ``stride``, ``padding`` (numbers,
     ``"same"``, ``"valid"``), ``dilation``, ``groups`` (depthwise too), ``padding_mode``
@@ -399,27 +429,12 @@ class ApproxConv2d(_ApproxMAC, nn.Conv2d):
         """An ``ApproxConv2d`` with every setting of ``layer`` (stride, padding, dilation,
         groups, padding mode), its device, dtype, training mode and a copy of its weight and
         bias; ``options`` as the constructor's."""
-        new = cls(layer.in_channels, layer.out_channels, layer.kernel_size,  # type: ignore[arg-type]
-                  layer.stride, layer.padding, layer.dilation,  # type: ignore[arg-type]
-                  layer.groups, layer.bias is not None, layer.padding_mode,
-                  device=layer.weight.device, dtype=layer.weight.dtype, multiplier=multiplier,
-                  **options)
+        new = cls(**_conv_settings(layer), multiplier=multiplier, **options)
         _copy_parameters(layer, new)
         return new
 
-    def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        pad = self._reversed_padding_repeated_twice
-        if not any(pad):
-            return x
-        mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
-        return F.pad(x, pad, mode=mode)
-
     def _rows(self, qx: torch.Tensor) -> torch.Tensor:
         return self._unfold(self._pad(qx))
-
-    def _unfold(self, padded: torch.Tensor) -> torch.Tensor:
-        cols = F.unfold(padded, self.kernel_size, self.dilation, 0, self.stride)
-        return cols.transpose(1, 2).reshape(-1, cols.shape[1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._observer is not None:
@@ -428,10 +443,7 @@ class ApproxConv2d(_ApproxMAC, nn.Conv2d):
         qx, sx = self._input_codes(x)
         qw, sw = self._weight_codes()
         padded = self._pad(qx)
-        n, h, w = x.shape[0], padded.shape[2], padded.shape[3]
-        (kh, kw), (dh, dw), (st_h, st_w) = self.kernel_size, self.dilation, self.stride
-        ho = (h - dh * (kh - 1) - 1) // st_h + 1
-        wo = (w - dw * (kw - 1) - 1) // st_w + 1
+        n, (ho, wo) = x.shape[0], self._out_size(padded)
         acc = self._accumulate(self._unfold(padded), qw.reshape(self.out_channels, -1))
         y = (acc * (sx * sw.reshape(1, -1)).to(acc.dtype)).to(x.dtype).reshape(
             n, ho * wo, self.out_channels).transpose(1, 2).reshape(n, self.out_channels, ho, wo)
@@ -445,7 +457,16 @@ class ApproxConv2d(_ApproxMAC, nn.Conv2d):
         return f"{nn.Conv2d.extra_repr(self)}, {self._describe()}"
 
 
-def _copy_parameters(old: nn.Linear | nn.Conv2d, new: ApproxLinear | ApproxConv2d) -> None:
+def _conv_settings(layer: nn.Conv2d) -> dict[str, Any]:
+    """An ``nn.Conv2d``'s constructor arguments: every option, its device and dtype."""
+    return {"in_channels": layer.in_channels, "out_channels": layer.out_channels,
+            "kernel_size": layer.kernel_size, "stride": layer.stride,
+            "padding": layer.padding, "dilation": layer.dilation, "groups": layer.groups,
+            "bias": layer.bias is not None, "padding_mode": layer.padding_mode,
+            "device": layer.weight.device, "dtype": layer.weight.dtype}
+
+
+def _copy_parameters(old: nn.Linear | nn.Conv2d, new: nn.Linear | nn.Conv2d) -> None:
     """Weight and bias values (and whether they train), and the training mode."""
     with torch.no_grad():
         new.weight.copy_(old.weight)
