@@ -17,7 +17,7 @@ model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(),
                                       input_bits=4, seed=0),
                             torch.nn.ReLU(), torch.nn.Linear(32, 10))
 opt = torch.optim.Adam(model.parameters(), lr=0.01)
-for epoch in range(6):
+for _ in range(6):
     model.train()
     for batch in torch.arange(1400).split(100):
         opt.zero_grad()
