@@ -123,8 +123,9 @@ def _render_command(words: tuple[str, ...], parser: argparse.ArgumentParser,
                    if a.help is not argparse.SUPPRESS and not isinstance(a, argparse._HelpAction)]
         if not actions:
             continue
+        raw = group.title or ""
         title = {"positional arguments": "Arguments", "options": "Options"}.get(
-            group.title or "", (group.title or "").capitalize())
+            raw, raw[:1].upper() + raw[1:])
         lines += [f"**{title}**", "", "| argument | meaning |", "| --- | --- |"]
         lines += [f"| {_flags(a)} | {_meaning(a)} |" for a in actions]
         lines.append("")
