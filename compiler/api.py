@@ -209,7 +209,7 @@ def _prepare(expression: str, target: str | list[str] | None,
     return spec, unit_name, pass_, targets
 
 
-# Peak memory of a compile, measured (/usr/bin/time, README "Limits and safety"): per input
+# Peak memory of a compile, measured (/usr/bin/time, docs/reference/limits.md): per input
 # code evaluated (geba on 2^20 codes peaks at 0.9 GB) and per table entry or segment the
 # options ask for (a 2^20-entry table peaks at 0.3 GB), with a margin.
 BYTES_PER_CODE = 1000

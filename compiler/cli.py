@@ -162,7 +162,7 @@ _NO_DEFAULT_TIMEOUT = {"sweep"}
 
 
 def _limit_flags(parser: argparse.ArgumentParser, command: str = "") -> None:
-    """``--timeout`` and ``--max-ram-gb`` on every command (README, Limits and safety),
+    """``--timeout`` and ``--max-ram-gb`` on every command (docs/reference/limits.md),
     unless the command declares a flag of that name itself."""
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if subs:
@@ -201,7 +201,7 @@ def _adc_cost_parser(asub: Any, full: bool) -> None:
         "cost", help="energy, latency and area of an IMC network: converter vs baseline",
         description="Per layer and in total: crossbar reads, conversions, samples; energy, "
         "latency and area of the converters, crossbars and digital accumulation, from the "
-        "documented per-operation parameters (README, ADC cost model).")
+        "documented per-operation parameters (docs/reference/adc-cost.md).")
     k.add_argument("--network", default="resnet20",
                    help="resnet20 (CIFAR-10 shapes, built in) or a JSON file of layer shapes")
     k.add_argument("--converter", default="mtj:4", help="ideal, adc:N, sparse:N or mtj:T "

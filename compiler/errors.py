@@ -99,7 +99,7 @@ class OutputError(ActcError):
 
 class LimitError(ActcError):
     """A documented limit is exceeded: expression size, literal or constant magnitude,
-    memory, time, sweep points (README "Limits and safety"). The message names the limit and
+    memory, time, sweep points (docs/reference/limits.md). The message names the limit and
     the flag that raises it, where there is one."""
 
 

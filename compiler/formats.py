@@ -3,7 +3,7 @@ real value = scale * (code - zero_point)) and ``FloatFormat`` (codes are the bit
 an IEEE-style float). Widths run from 1 to 64 bits; a unit kind may take fewer (an
 activation's input and output take up to 32).
 
-Command-line syntax (documented in README):
+Command-line syntax (docs/reference/formats.md):
 
 - ``s8.4`` / ``u8.8``: fixed point, signed or unsigned, total bits then fractional bits
   (scale 2^-frac, zero point 0). Fractional bits may be negative (``u8.-2``: scale 4) or

@@ -1,4 +1,4 @@
-"""Every limit actc enforces, in one place (README "Limits and safety").
+"""Every limit actc enforces, in one place (docs/reference/limits.md).
 
 Work that the user controls is bounded before it starts wherever its size can be known
 (expression size, literal magnitudes, exponent growth, the memory an evaluation needs, the

@@ -1,6 +1,6 @@
 """The manifest ``<name>.json``: what was compiled, how, the files, the cost and the error.
 
-Stable keys (schema ``actc-manifest/1``; README documents them): ``schema``,
+Stable keys (schema ``actc-manifest/1``; docs/reference/manifest.md documents them): ``schema``,
 ``actc_version``, ``kind`` (the unit kind), ``name``, ``targets``, ``target_options``,
 ``files``, ``memory_bits``, ``error``, ``design`` (the resolved IR, enough to re-run the
 evaluator without the compiler's front end), and each unit kind's own keys (an activation's:

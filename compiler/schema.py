@@ -2,7 +2,7 @@
 value is used (``check``), so a damaged or hostile manifest gets one line naming the first
 bad key, never a traceback, a hang or an allocation it chose.
 
-What is checked (README "Limits and safety"):
+What is checked (docs/reference/limits.md):
 
 - the text before it is parsed: at most ``MAX_MANIFEST_BYTES``, nested at most
   ``MAX_JSON_DEPTH`` deep, every number a finite 64-bit float or an integer of at most 40

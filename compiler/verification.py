@@ -1,7 +1,7 @@
 """``actc verify``: check every claim a manifest makes, then run every emitted file on every
 vector of the unit's input space and compare with the evaluator.
 
-The checks, in order (README "Verification"); any failure names what differs, exit 1:
+The checks, in order (docs/reference/verification.md); any failure names what differs, exit 1:
 
 1. **schema**: the manifest is validated against the schema of its kind (``actc.schema``):
    types, bounds, names, registered targets and their options, plain file names. A manifest

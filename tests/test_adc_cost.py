@@ -94,7 +94,8 @@ def test_stoxnet_v2_preset_reproduces_the_headline_within_30_percent():
 
 
 def test_published_figures_predict_far_less_than_the_headline():
-    """What the devices predict (README): a 0.1 pJ sample and a per-column counter leave
+    """What the devices predict
+    (docs/reference/adc-cost.md): a 0.1 pJ sample and a per-column counter leave
     about 4x energy and an array larger than the ADC's."""
     r = cost_report("resnet20", "mtj:4", "adc:8").ratio
     assert 3 < r["energy"] < 6 and 5 < r["latency"] < 8 and r["area"] < 1

@@ -167,7 +167,7 @@ def test_avr_keeps_tables_in_program_memory(designs, tmp_path, name):
 
 def test_split_layout_holds_one_copy_of_the_tables(designs, tmp_path):
     """Two translation units calling a split design share its tables; with the header
-    layout each has its own (README, Firmware)."""
+    layout each has its own (docs/reference/firmware.md)."""
     d, manifest = designs["fw_tanh16_geba"]
     b = BOARDS["m4"]
     objs = []

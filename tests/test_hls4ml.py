@@ -1,6 +1,6 @@
 """actc designs inside hls4ml models, run by hls4ml's own compile() and predict() (its g++
 C simulation): bit-exact with actc's Python reference on every input code, inside a PyTorch
-MLP against hls4ml's own emulation of the dense layers; and every refusal (README "hls4ml").
+MLP against hls4ml's own emulation of the dense layers; and every refusal (docs/reference/hls.md).
 hls4ml's compile() takes about 6 s here, so the compiled tests are few and share models."""
 
 import subprocess

@@ -778,7 +778,7 @@ class ActivationUnit:
         codes = check_codes(self)
         exhaustive = len(codes) == 1 << self.in_format.bits
         return InputSpace({"x": codes}, exhaustive, "every input code" if exhaustive else
-                          "the documented sample of input codes (README, Verification)")
+                          "the documented sample of input codes (docs/reference/verification.md)")
 
     def evaluate(self, **inputs: Any) -> dict[str, np.ndarray]:
         from .evaluate import evaluate as eval_unit

@@ -1,7 +1,7 @@
 """What to approximate: an expression, the input and output formats, and the true function
 at every input code.
 
-Format selection when only bit widths are given (README, "Automatic formats"):
+Format selection when only bit widths are given (docs/reference/formats.md: Automatic formats):
 
 1. The input range starts as ``--domain`` if given, else [-8, 8].
 2. The output format covers the function's range on that input range at the finest

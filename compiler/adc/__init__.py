@@ -1,5 +1,5 @@
 """The ADC companion: crossbar partial sums, converters (ideal, adc:N, sparse:N, mtj:T),
-the cost model and the digital column back end (README "ADC companion").
+the cost model and the digital column back end (docs/reference/adc.md).
 
 >>> import numpy as np
 >>> from actc.adc import Crossbar, converter

@@ -1,6 +1,6 @@
 """``actc adc cost``: energy, latency and area of an in-memory-computing network with a given
 converter against a baseline, per layer and in total, from per-operation parameters that each
-carry a published source (``PARAMETERS``; README "Cost model" lists them). None is fitted;
+carry a published source (``PARAMETERS``; docs/reference/adc-cost.md lists them). None is fitted;
 ``PRESETS["stoxnet-v2"]`` holds the values fitted to StoX-Net's v2 headline, labelled so.
 
 The model is ISAAC's processing element (Shafiee et al., ISCA 2016, figures via the PUMA
@@ -34,8 +34,8 @@ data-dependent and the arrays of a layer run in lock step). With ``zero_skip non
 read converts all ``cols`` columns (ISAAC's fixed cycle). The fractions come from the
 network file (``actc.nn.imc.imc_network`` measures them on a network's actual slices) or,
 for the built-in ResNet20, from ``DEFAULT_ZEROS``, measured here on the digits CNN (not
-on CIFAR-10; README states it). ``stoxnet`` (every zero partial sum skipped) is a software
-model: the cost model credits the hardware-detectable skips only.
+on CIFAR-10; docs/reference/adc-cost.md states it). ``stoxnet`` (every zero partial sum
+skipped) is a software model: the cost model credits the hardware-detectable skips only.
 
 Network: counts per layer from the crossbar mapping (``Crossbar``: weight slices, input
 slices); K = in_channels kernel^2 rows are tiled over ceil(K / rows) arrays, the out x slices
@@ -457,7 +457,8 @@ class CostReport:
         fitted = [k for k, v in self.sources.items() if v["calibrated"]]
         lines.append("parameters: " + (f"preset {preset} ({', '.join(fitted)} fitted to the "
                                        "paper's headline, not measured)" if preset else
-                                       "published figures (sources in the JSON and README)"))
+                                       "published figures (sources in the JSON and "
+                                       "docs/reference/adc-cost.md)"))
         where = {row["zeros_source"] for row in self.layers if not row["digital"]}
         lines.append(f"skipped conversions ({self.config['zero_skip']}): {'; '.join(where)}")
         if self.sensitivity:

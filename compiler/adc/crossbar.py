@@ -2,7 +2,7 @@
 bit-serially, one partial sum per (sub-array, input slice, weight slice, column), a converter
 per partial sum, and the digital shift-and-add that accumulates the codes.
 
-Mapping (README "ADC companion" documents it):
+Mapping (docs/reference/adc.md documents it):
 
 - **Weights** ``w`` (in x out), ``weight_bits`` b. Unsigned: 0..2^b - 1, stored as is.
   Signed, ``scheme="differential"`` (default): a pair of columns holds |w| on the positive or

@@ -57,7 +57,7 @@ def read_table(path: str | Path, *, bits: int | None = None, a_bits: int | None 
                b_bits: int | None = None, signed: bool | None = None) -> Multiplier:
     """The multiplier a file holds: a MAC manifest's (``.json``; an imported circuit's table,
     or a library family at its widths), or a ``.npy`` product table, a 2-D integer array of
-    shape (2^a_bits, 2^b_bits) indexed [a][b] in ascending code order (signed: row 0 is
+    shape (2^a_bits, 2^b_bits) indexed ``[a][b]`` in ascending code order (signed: row 0 is
     a = -2^(a_bits-1)), every value within the a_bits + b_bits-bit product. Widths and
     signedness come from the file; given ones must agree (FormatError otherwise)."""
     import hashlib
@@ -207,7 +207,7 @@ def _result(unit: MacUnit, targets: dict[str, Any], metrics: dict,
 
 def manifest_for(unit: MacUnit, targets: dict[str, Any], metrics: dict,
                  files: list[str]) -> dict:
-    """The manifest of a MAC unit (README "MAC manifests")."""
+    """The manifest of a MAC unit (docs/reference/mac.md: MAC manifests)."""
     m = unit.multiplier
     return {
         "schema": SCHEMA,

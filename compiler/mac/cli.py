@@ -54,7 +54,7 @@ def add_parser(sub: Any, parser_class: type, command: list[str]) -> None:
                         "its product table, and compile it like a library multiplier. The "
                         "circuit's code runs with your user rights, in a sandbox that bounds its "
                         "time, memory, output and working directory (not a security boundary: "
-                        "README, Import).",
+                        "docs/reference/mac.md: Import).",
                         epilog="Example: actc mac import my_mul.v --bits 8 -o out/")
     i.add_argument("file", help="a Verilog module (.v) or a C function (.c)")
     _widths(i)

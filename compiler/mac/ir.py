@@ -138,7 +138,7 @@ class Multiplier:
                                              self.signed), dtype=np.int64)
 
     def table(self) -> np.ndarray:
-        """The full product table [a - a_min][b - b_min] (at most 2^24 pairs)."""
+        """The full product table ``[a - a_min][b - b_min]`` (at most 2^24 pairs)."""
         if self.pairs > 1 << 24:
             raise FormatError(f"a {self.a_bits}x{self.b_bits}-bit product table has "
                               f"2^{self.a_bits + self.b_bits} entries: at most 2^24")

@@ -1,7 +1,7 @@
 """Bit-exact approximate GEMM: Y[m, n] = sum_k P(A[m, k], B[k, n]) for integer operand codes and
 a multiplier's products P, computed without unfolding the products.
 
-Operand codes (README "actc.nn"): with a signed multiplier both operands are its two's
+Operand codes (docs/reference/nn.md): with a signed multiplier both operands are its two's
 complement codes; with an unsigned one they are sign-magnitude, P(a, b) = sign(a) sign(b)
 M(|a|, |b|) (sign(0) = +1), so an unsigned multiplier serves signed weights and activations.
 

@@ -4,7 +4,7 @@ partial sum, skipped conversions, digital shift-and-add: ``actc.adc.engine``, th
 semantics and random stream as ``Crossbar.matmul``) and train with a straight-through
 gradient across the conversion (PS-quantisation-aware training, StoX-Net style).
 
-Quantisation (README "actc.nn IMC layers"):
+Quantisation (docs/reference/adc.md: actc.nn IMC layers):
 
 - activations: unsigned ``input_bits`` codes, x = clamp(round(a / s_a), 0, 2^b - 1), with
   s_a = running max of the layer's input / (2^b - 1) (an exponential moving average in
@@ -723,10 +723,10 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-_DOC_OPTIONS = """``zero_skip`` (``hardware``, ``stoxnet``, ``none``: README "The crossbar
-    mapping"), ``slice_clips`` (one calibrated range per input slice), ``ste`` (``slope``
-    or ``identity``), ``engine`` (``auto``: the compiled kernel on CPU tensors when numba is
-    installed, else torch; ``kernel`` or ``torch`` to force one: they give the same
+_DOC_OPTIONS = """``zero_skip`` (``hardware``, ``stoxnet``, ``none``: docs/reference/adc.md:
+    The crossbar mapping), ``slice_clips`` (one calibrated range per input slice), ``ste``
+    (``slope`` or ``identity``), ``engine`` (``auto``: the compiled kernel on CPU tensors when
+    numba is installed, else torch; ``kernel`` or ``torch`` to force one: they give the same
     results)."""
 
 _CROSSBAR_OPTIONS = ("rows", "cell_bits", "dac_bits", "weight_bits", "input_bits", "scheme",

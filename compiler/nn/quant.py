@@ -1,6 +1,6 @@
 """Quantisation and straight-through functions shared by every ``actc.nn`` layer.
 
-Conventions (README "actc.nn"):
+Conventions (docs/reference/nn.md):
 
 - A real x and its integer code q: x ~ scale * q (zero point 0: symmetric quantisation).
 - ``round_ste``: round half to even in the forward pass, identity gradient (the

@@ -1,6 +1,6 @@
 """C99 for firmware: a header of ``static inline`` functions and flash tables (layout
 ``header``), or a header of declarations plus one .c file (layout ``split``); checked by
-compiling a harness with the system compiler under strict flags (README "Firmware")."""
+compiling a harness with the system compiler under strict flags (docs/reference/firmware.md)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh fabs floor cei
 fmin fmax fma hypot min max malloc free printf exit time clock signal raise rand
 """.split())
 
-# What the emitted C compiles clean under (README "Firmware"); C_FLAGS add the C-only ones.
+# What the emitted C compiles clean under (docs/reference/firmware.md); C_FLAGS add the C-only ones.
 WARNINGS = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wsign-conversion",
             "-Wshadow", "-Wundef", "-Wcast-align"]
 # Arguments of the functions that call NAME (NAME_array, NAME_code): a design of that name

@@ -7,8 +7,8 @@ Two layouts (the ``--c-layout`` option): ``header`` emits NAME.h with every func
 copy of the tables it reads); ``split`` emits NAME.h (macros and prototypes) and NAME.c (the
 tables, once, and the functions), as CMSIS-style libraries ship.
 
-Arithmetic types (README "Firmware"): every signal is held in ``int32_t``/``uint32_t`` where
-the IR's range allows, else in 64 bits. An interpolation whose accumulator exceeds 32 bits
+Arithmetic types (docs/reference/firmware.md): every signal is held in ``int32_t``/``uint32_t``
+where the IR's range allows, else in 64 bits. An interpolation whose accumulator exceeds 32 bits
 (most 16-bit geba and optimal designs) is computed in two 32-bit parts (``SegmentCore.
 split_signals``), so 8- and 16-bit designs never call a 64-bit runtime helper.
 """

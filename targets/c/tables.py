@@ -1,6 +1,6 @@
 """Constant tables as the C target emits them, for every unit kind.
 
-The conventions (README, "Firmware"): a table is ``static ACTC_FLASH const T NAME_label[N]``
+The conventions (docs/reference/firmware.md): a table is ``static ACTC_FLASH const T NAME_label[N]``
 with T the narrowest <stdint.h> type of its entries' range (the IR states it); where an
 unsigned type of fewer bytes holds ``entry - bias``, the table stores that and every read adds
 the bias back. Reads go through ``ACTC_READ_U8/U16/U32/U64(p)`` (``ACTC_READ_S*`` for signed

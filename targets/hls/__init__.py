@@ -1,5 +1,5 @@
 """HLS C++ for Vitis HLS and Vivado HLS, and for hls4ml's C simulation: ``NAME.h`` with ap
-types (README "HLS C++"). Checked by compiling a C-simulation harness with g++ under strict
+types (docs/reference/hls.md). Checked by compiling a C-simulation harness with g++ under strict
 warnings against the ap_types headers, and running it on every input code through the array
 (hls4ml io_parallel) form, the stream (io_stream) form and the scalar form.
 
@@ -31,11 +31,11 @@ from . import activation
 __all__ = ["AP_TYPES_MACROS", "HLS_FLAGS", "HLS_RESERVED", "HlsTarget", "ap_types_dir",
            "compile_and_run"]
 
-# What the emitted C++ compiles clean under (README "HLS C++"). -O0: with optimisation,
+# What the emitted C++ compiles clean under (docs/reference/hls.md). -O0: with optimisation,
 # g++ 12 reports -Wuninitialized inside the ap_types headers' own default constructors
 # (ap_private.h reads VAL in clearUnusedBits) in any program that uses them; the ap_types
 # directory is a system include (-isystem) for the same reason. -ffp-contract=off: the float
-# datapath's multiply and add are rounded one by one (README "Float inputs").
+# datapath's multiply and add are rounded one by one (docs/reference/formats.md: Float inputs).
 HLS_FLAGS = ["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-O0",
              "-ffp-contract=off"]
 

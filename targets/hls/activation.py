@@ -271,8 +271,8 @@ def _frame(unit: ActivationUnit, s: dict[str, Range]) -> dict[str, Any]:
 
 
 def _float(unit: ActivationUnit) -> tuple[str, list[HlsTable], dict]:
-    """The float32 datapath (FloatSegmentCore, README "Float inputs"), as the C target's:
-    P_LUT, X, Y and DY tables of float32 bit patterns, the output conversion."""
+    """The float32 datapath (FloatSegmentCore, docs/reference/formats.md: Float inputs), as the
+    C target's: P_LUT, X, Y and DY tables of float32 bit patterns, the output conversion."""
     core: FloatSegmentCore = unit.core
     fi, fo = unit.in_format, unit.out_format
     name = unit.name

@@ -1,5 +1,5 @@
 """Constant tables as the HLS target emits them: ``static const`` arrays inside the function
-that reads them, each with the pragma its reads need (README "HLS C++").
+that reads them, each with the pragma its reads need (docs/reference/hls.md).
 
 Entries are stored in the narrowest ``<stdint.h>`` type of their range (minus a bias where
 an unsigned type of fewer bytes holds them, as the C target does): plain integer arrays are

@@ -1,6 +1,7 @@
 """Verilog module of a column back end (``actc.adc.backend.ColumnUnit``): combinational
 (``parallel``, optionally with an output register) or ``serial``: one input slice a clock,
-most significant slice first, with a start/busy/valid handshake (README "Column back end").
+most significant slice first, with a start/busy/valid handshake
+(docs/reference/adc.md: Column back end).
 With skip flags, a conversion whose ``z_...`` port is 1 contributes zero (a multiplexer per
 term).
 

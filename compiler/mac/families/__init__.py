@@ -1,7 +1,7 @@
 """Multiplier families: one module per family, one registry keyed by the name used in
 ``--multiplier``, and the grammar of that option.
 
-Grammar (README "Multipliers")::
+Grammar (docs/reference/mac.md: Multipliers)::
 
     SPEC  = FAMILY [ ":" ARG { "," ARG } ]
     ARG   = VALUE | NAME "=" VALUE
