@@ -124,8 +124,8 @@ def main() -> None:
     rows = layer_rows() + cnn_rows()
     load_after = os.getloadavg()
     head = (f"IMC simulation speed vs float32 PyTorch, {torch.get_num_threads()} threads, "
-            f"median of {RUNS} (baseline timed beside each subject); shared machine, load "
-            f"average {load[0]:.1f} before, {load_after[0]:.1f} after")
+            f"median of {RUNS} (baseline timed beside each subject); load "
+            f"average {load[0]:.1f} before, {load_after[0]:.1f} after ({os.cpu_count()} CPUs)")
     lines = [head, f"{'subject':<62} {'float ms':>9} {'ms':>9} {'x float':>8}"]
     for r in rows:
         lines.append(f"{r['what']:<62} {r['baseline_ms']:>9.2f} {r['ms']:>9.2f} "

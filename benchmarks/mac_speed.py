@@ -50,7 +50,7 @@ from _digits_cnn import build, data  # noqa: E402
 from _util import RESULTS, save  # noqa: E402
 
 from actc.mac.api import make_multiplier  # noqa: E402
-from actc.nn import ApproxLinear, MRENoise, approximate_layers, kernels  # noqa: E402
+from actc.nn import ApproxLinear, MRENoise, approximate_layers, calibrate, kernels  # noqa: E402
 from actc.nn.gemm import ApproxGemm  # noqa: E402
 
 LAYER_SPECS = ("exact", "truncated:6", "asm:1,3", "drum:4", "drum:4 (torch path)", "mitchell",
@@ -98,8 +98,7 @@ Every approximate layer's integer sums, on the input it sees in model(x), equal 
         hook.remove()
     for layer, inp in seen.items():
         g = layer.engine  # type: ignore[union-attr]
-        rows, w2 = layer._rows(inp)  # type: ignore[operator]
-        qx, qw, _, _ = layer._codes(rows, w2)  # type: ignore[operator]
+        qx, qw = layer.operand_codes(inp)  # type: ignore[operator]
         a = qx.detach().numpy().astype(np.int64) - g.a_lo
         b = qw.detach().numpy().astype(np.int64).T - g.b_lo
         t = g.table.numpy().astype(np.int64)
@@ -169,31 +168,31 @@ def float_cnn() -> nn.Module:
 
 def cnn_table(runs: int) -> dict[str, Any]:
     d = data()
+    # the last 450 images are the test batch, the rest the training images
+    x_train, y_train, x_test = d.x[:-450], d.y[:-450], d.x[-450:]
     torch.manual_seed(0)
     base = float_cnn()
     models: dict[str, nn.Module] = {"float32 nn layers": base}
     for spec in CNN_SPECS:
         model = build(multiplier(spec))
         model.load_state_dict(base.state_dict(), strict=False)
-        with torch.no_grad():
-            model.train()
-            model(d.x_train[:256])  # calibrates the activation scales
+        calibrate(model, x_train[:256], desc=f"calibrate {spec}")  # the input ranges
         if spec != "MRENoise 5 %":
-            check_integer_sums(model.eval(), d.x_test[:64])
+            check_integer_sums(model.eval(), x_test[:64])
         models[spec] = model
     out: dict[str, Any] = {}
 
     def forward(model: nn.Module) -> Callable[[], Any]:
         def run() -> Any:
             with torch.no_grad():
-                return model(d.x_test)
+                return model(x_test)
         return run
 
     for model in models.values():
         model.eval()
     out["eval forward, 450 images"] = summarise(
         interleaved({k: forward(m) for k, m in models.items()}, runs), "float32 nn layers")
-    xb, yb = d.x_train[:64], d.y_train[:64]
+    xb, yb = x_train[:64], y_train[:64]
 
     def step(model: nn.Module) -> Callable[[], Any]:
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -238,8 +237,8 @@ def render(results: dict[str, Any]) -> str:
              f"{results['threads']} torch threads, {results['clock']} clock, compiled kernel: "
              f"{results['kernel']}",
              f"load average before / after: {results['load_average'][0]:.2f} / "
-             f"{results['load_average_after'][0]:.2f} (2 cores; a shared machine: compare "
-             "the ratios)", ""]
+             f"{results['load_average_after'][0]:.2f} ({os.cpu_count()} CPUs; above about 1 the "
+             "machine was shared: compare the ratios)", ""]
     for title, key in (("512 x 512 ApproxLinear, batch 512", "layer"),
                        ("digits CNN (benchmarks/_digits_cnn.py)", "cnn")):
         lines.append(title)
