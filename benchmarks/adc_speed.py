@@ -10,6 +10,7 @@ subject; medians), eval-mode unless stated:
   step (batch 64: forward, backward, Adam), float against its crossbar converters.
 
     python benchmarks/adc_speed.py [--threads N]   -> benchmarks/results/adc_speed.json, .txt
+    python benchmarks/adc_speed.py --smoke         # one run, nothing written (the suite runs it)
 
 The issue's targets (issue 19): IMCLinear mtj:4 <= 40x and adc:4 <= 20x the float32
 nn.Linear. The machine is shared by several jobs: the load average is recorded.
@@ -37,8 +38,10 @@ OUT = Path(__file__).resolve().parent / "results"
 RUNS = 5
 
 
-def paired(base, subject, runs: int = RUNS) -> tuple[float, float]:
-    """Medians of the baseline's and the subject's times, measured alternately."""
+def paired(base, subject, runs: int | None = None) -> tuple[float, float]:
+    """Medians of the baseline's and the subject's times, measured alternately (RUNS each
+    unless given)."""
+    runs = RUNS if runs is None else runs
     base()
     subject()
     tb, ts = [], []
@@ -117,7 +120,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=0,
                     help="torch (and kernel) threads; 0: torch's default")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one run of everything, nothing written (the test suite's check that "
+                    "the benchmark still runs; its figures mean nothing)")
     args = ap.parse_args()
+    global RUNS
+    if args.smoke:
+        RUNS = 1
     if args.threads:
         torch.set_num_threads(args.threads)
     load = os.getloadavg()
@@ -130,6 +139,9 @@ def main() -> None:
     for r in rows:
         lines.append(f"{r['what']:<62} {r['baseline_ms']:>9.2f} {r['ms']:>9.2f} "
                      f"{r['ratio']:>8.1f}")
+    if args.smoke:
+        print("\n".join(lines))
+        return
     OUT.mkdir(exist_ok=True)
     (OUT / "adc_speed.json").write_text(json.dumps(
         {"threads": torch.get_num_threads(), "load": [load, load_after], "rows": rows},

@@ -2,6 +2,7 @@
 multipliers, bit-exactly, against float32 PyTorch measured beside it in the same run.
 
     python benchmarks/mac_speed.py [--runs 5] [--threads 2] [--clock wall] [--name mac_speed]
+    python benchmarks/mac_speed.py --smoke   # one run, nothing written (the suite runs it)
 
 Three tables, every time the median of ``--runs`` runs, the runs of a table interleaved (one
 run of the baseline, then one of each subject, repeated) so that load from other processes
@@ -263,7 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--clock", choices=sorted(CLOCK), default="wall")
     p.add_argument("--name", default="mac_speed", help="result file stem")
+    p.add_argument("--smoke", action="store_true",
+                   help="one run of everything, nothing written (the test suite's check that "
+                   "the benchmark still runs; its figures mean nothing)")
     args = p.parse_args(argv)
+    if args.smoke:
+        args.runs = 1
     global _clock
     _clock = CLOCK[args.clock]
     torch.set_num_threads(args.threads)
@@ -276,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     results["load_average_after"] = os.getloadavg()
     text = render(results)
     print(text)
-    save(args.name, results)
-    (RESULTS / f"{args.name}.txt").write_text(text + "\n")
+    if not args.smoke:
+        save(args.name, results)
+        (RESULTS / f"{args.name}.txt").write_text(text + "\n")
     return 0
 
 
