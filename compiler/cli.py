@@ -581,6 +581,14 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a file system refusal on a user's path not foreseen where it
+        if exc.filename is None:  # happened: one line naming the path, exit 2
+            raise
+        from .errors import printable
+
+        print(f"actc: error: {printable(repr(str(exc.filename)))}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ call created is removed, so the output directory is left exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Mapping
@@ -90,6 +91,9 @@ def write_paths(files: Mapping[Path, str | bytes]) -> list[Path]:
     except OSError as exc:
         _discard(staged)
         _remove_dirs(created)
+        if exc.errno == errno.ENAMETOOLONG:  # the file's own name: say which
+            name = next((f for f in files if len(f.name.encode()) > 255), next(iter(files)))
+            raise OutputError(f"cannot write {str(name)!r}: {exc.strerror}") from None
         where = staged[-1][1].parent if staged else next(iter(files)).parent
         raise OutputError(f"cannot write to {str(where)!r}: {exc.strerror or exc}") from None
     except BaseException:
@@ -144,7 +148,11 @@ def output_file(output: str | os.PathLike, default_name: str) -> tuple[Path, str
     when it ends with a separator or is one already (then ``default_name`` in it)."""
     text = os.fspath(output)
     p = Path(text)
-    if text.endswith(("/", os.sep)) or p.is_dir():
+    try:
+        is_dir = p.is_dir()
+    except OSError:  # e.g. a name too long for the file system: not a directory; the
+        is_dir = False  # write then says why, with the path, as for any file
+    if text.endswith(("/", os.sep)) or is_dir:
         return p, default_name
     return (p.parent if str(p.parent) else Path(".")), check_file_name(p.name)
 

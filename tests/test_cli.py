@@ -195,3 +195,21 @@ def test_expression_text_in_comments_is_safe(tmp_path):
     h = (tmp_path / "act.h").read_text()
     head = h[: h.index("*/")]
     assert "f(x) = x/2*(1+tanh(x))/(1)" in head
+
+
+@pytest.mark.parametrize("command", ["report", "compile"])
+def test_an_output_name_too_long_for_the_file_system_is_one_line(tmp_path, command):
+    """`actc report x.json -o <300 characters>` was a traceback (Path.is_dir raised
+    ENAMETOOLONG), found by benchmarks/fuzz.py with another seed."""
+    code, _, err = run("compile", "sigmoid(x)", "--bits", "6", "--target", "python",
+                       "-o", str(tmp_path / "d"))
+    assert code == 0, err
+    name = "o" * 300
+    args = (["report", str(tmp_path / "d" / "sigmoid.json")] if command == "report"
+            else ["compile", "sigmoid(x)", "--bits", "6"])
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    p = subprocess.run([sys.executable, "-m", "actc", *args, "-o", name],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith("actc: error: cannot ") and "File name too long" in p.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

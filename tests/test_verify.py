@@ -107,6 +107,10 @@ TAMPERED = [
      "FAILED: claims: actc_version: the manifest states '9.9', recomputed '0.1.0'"),
     ("act", "kn", "extra key", lambda m: m.__setitem__("verified", True), None,
      "FAILED: claims: verified: the manifest states True, a key actc does not write"),
+    # found by benchmarks/fuzz.py --seed 18: a null cost passed the schema and crashed verify
+    ("act", "kn", "null cost", lambda m: m.__setitem__("cost", None), None,
+     "FAILED: claims: cost: the manifest states None, actc writes Yosys figures per family "
+     "(actc cost)"),
     ("act", "kn", "no sha256", lambda m: m.pop("sha256"), None,
      "FAILED: files: the manifest records no sha256 of its files (written before actc recorded "
      "them): compile it again"),
